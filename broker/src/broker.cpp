@@ -1,0 +1,82 @@
+#include "broker.hpp"
+
+#include <iostream>
+
+#include "connection.hpp"
+#include "log.hpp"
+
+namespace warren::broker {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Broker::Broker(asio::io_context& io, Config config)
+    : io_(io), config_(std::move(config)), acceptor_(io) {
+  vhosts_.emplace("/", std::make_unique<VHost>("/"));
+  users_.emplace(config_.default_user, User{config_.default_user, config_.default_pass,
+                                            config_.default_user_loopback_only});
+}
+
+Broker::~Broker() = default;
+
+void Broker::listen() {
+  tcp::endpoint endpoint(asio::ip::make_address(config_.bind), config_.amqp_port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+tcp::endpoint Broker::amqp_endpoint() const { return acceptor_.local_endpoint(); }
+
+asio::awaitable<void> Broker::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || shutting_down_) co_return;
+      log_warning("accept failed: {}", ec.message());
+      // Out of file descriptors and the like: back off instead of spinning.
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    if (connections_.size() >= config_.max_connections) {
+      log_warning("refusing connection: max-connections ({}) reached", config_.max_connections);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    auto connection = std::make_shared<Connection>(*this, std::move(socket));
+    connections_.insert(connection.get());
+    connection->start();
+  }
+}
+
+void Broker::shutdown() {
+  shutting_down_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  // Copy: closing removes entries.
+  std::vector<Connection*> live(connections_.begin(), connections_.end());
+  for (Connection* c : live) {
+    c->close(amqp_error(protocol::kConnectionForced, "broker shutdown"));
+  }
+}
+
+VHost* Broker::find_vhost(const std::string& name) {
+  auto it = vhosts_.find(name);
+  return it == vhosts_.end() ? nullptr : it->second.get();
+}
+
+const User* Broker::authenticate(const std::string& user, const std::string& password,
+                                 bool from_loopback) const {
+  auto it = users_.find(user);
+  if (it == users_.end() || it->second.password != password) return nullptr;
+  if (it->second.loopback_only && !from_loopback) return nullptr;
+  return &it->second;
+}
+
+void Broker::connection_closed(Connection* connection) { connections_.erase(connection); }
+
+}  // namespace warren::broker

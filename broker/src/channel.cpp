@@ -1,0 +1,633 @@
+#include "channel.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include "connection.hpp"
+#include "deliver_frame.hpp"
+#include "vhost.hpp"
+#include "warren/protocol/properties.hpp"
+
+namespace warren::broker {
+
+namespace m = protocol::method;
+using protocol::kAccessRefused;
+using protocol::kNotFound;
+using protocol::kNotImplemented;
+using protocol::kPreconditionFailed;
+
+namespace {
+
+constexpr std::uint16_t kBasicClass = 60;
+
+std::string generated_consumer_tag() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string tag = "amq.ctag-";
+  for (int i = 0; i < 22; ++i) tag += kAlphabet[rng() % 64];
+  return tag;
+}
+
+template <typename M>
+AmqpError with_method(AmqpError e) {
+  e.class_id = M::kClassId;
+  e.method_id = M::kMethodId;
+  return e;
+}
+
+}  // namespace
+
+Channel::Channel(Connection& connection, std::uint16_t id) : connection_(connection), id_(id) {}
+
+Channel::~Channel() = default;
+
+VHost& Channel::vhost() { return connection_.vhost(); }
+
+template <typename M>
+void Channel::send(const M& method) {
+  protocol::write_method_frame(connection_.out(), id_, method);
+  connection_.request_flush();
+}
+
+MaybeError Channel::handle_method(protocol::Method& method) {
+  if (publish_state_ != PublishState::kIdle) {
+    return amqp_error(protocol::kUnexpectedFrame,
+                      "expected content header for class 60, got non content header frame "
+                      "instead");
+  }
+  return std::visit(
+      [this](auto& m) -> MaybeError {
+        using M = std::decay_t<decltype(m)>;
+        MaybeError err = on(m);
+        if (err && err->class_id == 0) *err = with_method<M>(std::move(*err));
+        return err;
+      },
+      method);
+}
+
+// Methods a client may not send on a channel (connection.* or server-only).
+template <typename M>
+MaybeError Channel::on(const M&) {
+  return amqp_error(protocol::kCommandInvalid, "unexpected method {} on channel {}", M::kName, id_);
+}
+
+// ---------------------------------------------------------------- channel
+
+MaybeError Channel::on(const m::ChannelClose&) {
+  release_all();
+  send(m::ChannelCloseOk{});
+  return std::nullopt;  // the connection frees the channel after this returns
+}
+
+MaybeError Channel::on(const m::ChannelCloseOk&) { return std::nullopt; }
+
+MaybeError Channel::on(const m::ChannelFlow& flow) {
+  flow_active_ = flow.active;
+  send(m::ChannelFlowOk{flow.active});
+  if (flow_active_) resume_deliveries();
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::ChannelFlowOk&) { return std::nullopt; }
+
+// ---------------------------------------------------------------- exchanges
+
+MaybeError Channel::on(const m::ExchangeDeclare& d) {
+  const Exchange* exchange = nullptr;
+  ExchangeDeclare spec{d.exchange, d.type, d.passive, d.durable, d.auto_delete, d.internal,
+                       d.arguments};
+  if (auto err = vhost().declare_exchange(spec, &exchange)) return err;
+  if (!d.no_wait) send(m::ExchangeDeclareOk{});
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::ExchangeDelete& d) {
+  if (auto err = vhost().delete_exchange(d.exchange, d.if_unused)) return err;
+  if (!d.no_wait) send(m::ExchangeDeleteOk{});
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::ExchangeBind& b) {
+  BindingSpec spec{b.source, b.destination, routing::DestinationKind::kExchange, b.routing_key,
+                   b.arguments};
+  if (auto err = vhost().bind(spec, &connection_)) return err;
+  if (!b.no_wait) send(m::ExchangeBindOk{});
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::ExchangeUnbind& b) {
+  BindingSpec spec{b.source, b.destination, routing::DestinationKind::kExchange, b.routing_key,
+                   b.arguments};
+  if (auto err = vhost().unbind(spec, &connection_)) return err;
+  if (!b.no_wait) send(m::ExchangeUnbindOk{});
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------- queues
+
+MaybeError Channel::resolve_queue(const std::string& name, std::shared_ptr<Queue>* out) {
+  if (name.empty()) {
+    if (last_queue_.empty()) {
+      return amqp_error(kNotFound, "no previously declared queue");
+    }
+    return vhost().lookup_queue(last_queue_, &connection_, out);
+  }
+  return vhost().lookup_queue(name, &connection_, out);
+}
+
+MaybeError Channel::on(const m::QueueDeclare& d) {
+  std::shared_ptr<Queue> queue;
+  QueueDeclare spec{d.queue, d.passive, QueueOptions{d.durable, d.exclusive, d.auto_delete,
+                                                     d.arguments}};
+  if (auto err = vhost().declare_queue(spec, &connection_, &queue)) return err;
+  last_queue_ = queue->name();
+  if (!d.no_wait) {
+    send(m::QueueDeclareOk{queue->name(), static_cast<std::uint32_t>(queue->ready_count()),
+                           static_cast<std::uint32_t>(queue->consumer_count())});
+  }
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::QueueBind& b) {
+  std::string queue = b.queue.empty() ? last_queue_ : b.queue;
+  std::string key = (b.queue.empty() && b.routing_key.empty()) ? last_queue_ : b.routing_key;
+  if (queue.empty()) return amqp_error(kNotFound, "no previously declared queue");
+  BindingSpec spec{b.exchange, queue, routing::DestinationKind::kQueue, key, b.arguments};
+  if (auto err = vhost().bind(spec, &connection_)) return err;
+  if (!b.no_wait) send(m::QueueBindOk{});
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::QueueUnbind& b) {
+  std::string queue = b.queue.empty() ? last_queue_ : b.queue;
+  if (queue.empty()) return amqp_error(kNotFound, "no previously declared queue");
+  BindingSpec spec{b.exchange, queue, routing::DestinationKind::kQueue, b.routing_key,
+                   b.arguments};
+  if (auto err = vhost().unbind(spec, &connection_)) return err;
+  send(m::QueueUnbindOk{});
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::QueuePurge& p) {
+  std::shared_ptr<Queue> queue;
+  if (auto err = resolve_queue(p.queue, &queue)) return err;
+  std::size_t n = queue->purge();
+  if (!p.no_wait) send(m::QueuePurgeOk{static_cast<std::uint32_t>(n)});
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::QueueDelete& d) {
+  std::shared_ptr<Queue> queue;
+  std::string name = d.queue.empty() ? last_queue_ : d.queue;
+  if (vhost().find_queue(name) == nullptr) {
+    // Deleting a queue that does not exist succeeds, as in RabbitMQ.
+    if (!d.no_wait) send(m::QueueDeleteOk{0});
+    return std::nullopt;
+  }
+  if (auto err = resolve_queue(name, &queue)) return err;
+  if (d.if_unused && queue->consumer_count() > 0) {
+    return amqp_error(kPreconditionFailed, "queue '{}' in vhost '{}' in use", queue->name(),
+                      vhost().name());
+  }
+  if (d.if_empty && queue->ready_count() > 0) {
+    return amqp_error(kPreconditionFailed, "queue '{}' in vhost '{}' not empty", queue->name(),
+                      vhost().name());
+  }
+  auto n = static_cast<std::uint32_t>(queue->ready_count());
+  vhost().delete_queue(queue);
+  if (!d.no_wait) send(m::QueueDeleteOk{n});
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------- consumers
+
+MaybeError Channel::on(const m::BasicQos& q) {
+  if (q.prefetch_size != 0) {
+    return amqp_error(kNotImplemented, "prefetch_size!=0 ({})", q.prefetch_size);
+  }
+  if (q.global) {
+    channel_prefetch_ = q.prefetch_count;
+  } else {
+    consumer_prefetch_ = q.prefetch_count;
+  }
+  send(m::BasicQosOk{});
+  resume_deliveries();
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::BasicConsume& c) {
+  std::shared_ptr<Queue> queue;
+  if (auto err = resolve_queue(c.queue, &queue)) return err;
+  std::string tag = c.consumer_tag.empty() ? generated_consumer_tag() : c.consumer_tag;
+  if (consumers_.contains(tag)) {
+    return amqp_error(protocol::kNotAllowed, "attempt to reuse consumer tag '{}'", tag);
+  }
+  if (queue->has_exclusive_consumer() || (c.exclusive && queue->consumer_count() > 0)) {
+    return amqp_error(kAccessRefused, "queue '{}' in vhost '{}' in exclusive use", queue->name(),
+                      vhost().name());
+  }
+  std::int64_t priority = 0;
+  if (const auto* p = protocol::find_field(c.arguments, "x-priority")) {
+    auto v = p->as_int();
+    if (!v) {
+      return amqp_error(kPreconditionFailed, "invalid arg 'x-priority' for consumer '{}'", tag);
+    }
+    priority = *v;
+  }
+  auto consumer = std::make_unique<Consumer>();
+  consumer->channel = this;
+  consumer->queue = queue;
+  consumer->tag = tag;
+  consumer->no_ack = c.no_ack;
+  consumer->exclusive = c.exclusive;
+  consumer->priority = priority;
+  consumer->prefetch = consumer_prefetch_;
+  Consumer* raw = consumer.get();
+  consumers_.emplace(tag, std::move(consumer));
+  // consume-ok goes out before the first delivery.
+  if (!c.no_wait) send(m::BasicConsumeOk{tag});
+  queue->add_consumer(raw);
+  queue->dispatch();
+  return std::nullopt;
+}
+
+void Channel::remove_consumer(Consumer& consumer, bool notify_vhost) {
+  for (Unacked& u : unacked_) {
+    if (u.consumer == &consumer) u.consumer = nullptr;
+  }
+  std::shared_ptr<Queue> queue = consumer.queue;
+  queue->remove_consumer(&consumer);
+  consumers_.erase(consumer.tag);  // destroys `consumer`
+  if (notify_vhost) queue->vhost().consumer_removed(queue);
+}
+
+MaybeError Channel::on(const m::BasicCancel& c) {
+  auto it = consumers_.find(c.consumer_tag);
+  if (it != consumers_.end()) remove_consumer(*it->second, true);
+  if (!c.no_wait) send(m::BasicCancelOk{c.consumer_tag});
+  return std::nullopt;
+}
+
+void Channel::cancel_by_server(Consumer& consumer) {
+  std::string tag = consumer.tag;
+  remove_consumer(consumer, false);
+  if (connection_.consumer_cancel_notify()) send(m::BasicCancel{tag, true});
+}
+
+bool Channel::can_accept(const Consumer& consumer) const {
+  if (!flow_active_ || closing_) return false;
+  if (connection_.write_backlogged()) {
+    connection_.note_backlogged();
+    return false;
+  }
+  if (consumer.no_ack) return true;
+  if (consumer.prefetch != 0 && consumer.unacked >= consumer.prefetch) return false;
+  if (channel_prefetch_ != 0 && unacked_live_ >= channel_prefetch_) return false;
+  return true;
+}
+
+void Channel::resume_deliveries() {
+  // Copy: a dispatch may cancel consumers (auto-delete) and change the map.
+  std::vector<std::shared_ptr<Queue>> queues;
+  for (auto& [tag, c] : consumers_) queues.push_back(c->queue);
+  for (auto& q : queues) q->dispatch();
+}
+
+// ---------------------------------------------------------------- delivery
+
+std::uint64_t Channel::record_delivery(MessagePtr message, Queue& queue, Consumer* consumer,
+                                       std::uint64_t seq, bool redelivered, bool no_ack) {
+  const std::uint64_t tag = next_delivery_tag_++;
+  if (no_ack) {
+    // Keep tags contiguous in unacked_: a settled placeholder, unless the
+    // window is empty, in which case it just moves on.
+    if (unacked_.empty()) {
+      first_unacked_tag_ = next_delivery_tag_;
+    } else {
+      unacked_.push_back(Unacked{});
+    }
+    return tag;
+  }
+  if (unacked_.empty()) first_unacked_tag_ = tag;
+  unacked_.push_back(
+      Unacked{std::move(message), queue.shared_from_this(), consumer, seq, redelivered});
+  ++unacked_live_;
+  queue.add_unacked();
+  if (consumer != nullptr) ++consumer->unacked;
+  return tag;
+}
+
+void Channel::deliver(Consumer& consumer, Queue& queue, Queue::Entry entry) {
+  const Message& msg = *entry.message;
+  const std::uint64_t tag = record_delivery(entry.message, queue, &consumer, entry.seq,
+                                            entry.redelivered, consumer.no_ack);
+  protocol::Bytes& out = connection_.out();
+  write_deliver_frame(out, id_, consumer.tag, tag, entry.redelivered, msg.exchange,
+                      msg.routing_key);
+  protocol::write_content_header_frame(out, id_, kBasicClass, msg.body.size(), msg.properties);
+  protocol::write_body_frames(out, id_, msg.body, connection_.frame_max());
+  connection_.request_flush();
+}
+
+MaybeError Channel::on(const m::BasicGet& g) {
+  std::shared_ptr<Queue> queue;
+  if (auto err = resolve_queue(g.queue, &queue)) return err;
+  Queue::Entry entry;
+  if (!queue->take(entry)) {
+    send(m::BasicGetEmpty{});
+    return std::nullopt;
+  }
+  const Message& msg = *entry.message;
+  const std::uint64_t tag =
+      record_delivery(entry.message, *queue, nullptr, entry.seq, entry.redelivered, g.no_ack);
+  protocol::Bytes& out = connection_.out();
+  protocol::write_method_frame(out, id_,
+                               m::BasicGetOk{tag, entry.redelivered, msg.exchange, msg.routing_key,
+                                             static_cast<std::uint32_t>(queue->ready_count())});
+  protocol::write_content_header_frame(out, id_, kBasicClass, msg.body.size(), msg.properties);
+  protocol::write_body_frames(out, id_, msg.body, connection_.frame_max());
+  connection_.request_flush();
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------- acks
+
+void Channel::settle_one(Unacked& u, TxAck::Kind kind) {
+  Queue& queue = *u.queue;
+  queue.settled();
+  --unacked_live_;
+  if (u.consumer != nullptr) --u.consumer->unacked;
+  if (kind == TxAck::Kind::kRejectRequeue) {
+    queue.requeue(Queue::Entry{std::move(u.message), u.seq, true});
+  }
+  u.message = nullptr;
+  if (touched_queues_.empty() || touched_queues_.back() != u.queue) {
+    touched_queues_.push_back(u.queue);
+  }
+  u.queue = nullptr;
+}
+
+void Channel::pop_settled_front() {
+  while (!unacked_.empty() && unacked_.front().message == nullptr) {
+    unacked_.pop_front();
+    ++first_unacked_tag_;
+  }
+  if (unacked_.empty()) first_unacked_tag_ = next_delivery_tag_;
+}
+
+void Channel::dispatch_touched_queues() {
+  std::sort(touched_queues_.begin(), touched_queues_.end());
+  touched_queues_.erase(std::unique(touched_queues_.begin(), touched_queues_.end()),
+                        touched_queues_.end());
+  // Swap out first: dispatching can settle (and touch) again.
+  std::vector<std::shared_ptr<Queue>> queues;
+  queues.swap(touched_queues_);
+  for (auto& q : queues) q->dispatch();
+}
+
+MaybeError Channel::settle(std::uint64_t tag, bool multiple, TxAck::Kind kind,
+                           std::uint16_t class_id, std::uint16_t method_id) {
+  auto unknown = [&] {
+    AmqpError e = amqp_error(kPreconditionFailed, "unknown delivery tag {}", tag);
+    e.class_id = class_id;
+    e.method_id = method_id;
+    return e;
+  };
+  const std::uint64_t end = first_unacked_tag_ + unacked_.size();
+  if (multiple && tag == 0) {
+    tag = end - 1;  // everything outstanding
+    if (unacked_live_ == 0) return std::nullopt;
+  } else if (tag < first_unacked_tag_ || tag >= end ||
+             unacked_[tag - first_unacked_tag_].message == nullptr) {
+    return unknown();
+  }
+  if (tx_mode_) {
+    tx_acks_.push_back(TxAck{kind, tag, multiple});
+    return std::nullopt;
+  }
+  const std::uint64_t from = multiple ? first_unacked_tag_ : tag;
+  for (std::uint64_t t = from; t <= tag; ++t) {
+    Unacked& u = unacked_[t - first_unacked_tag_];
+    if (u.message != nullptr) settle_one(u, kind);
+  }
+  pop_settled_front();
+  dispatch_touched_queues();
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::BasicAck& a) {
+  return settle(a.delivery_tag, a.multiple, TxAck::Kind::kAck, m::BasicAck::kClassId,
+                m::BasicAck::kMethodId);
+}
+
+MaybeError Channel::on(const m::BasicReject& r) {
+  return settle(r.delivery_tag, false,
+                r.requeue ? TxAck::Kind::kRejectRequeue : TxAck::Kind::kRejectDrop,
+                m::BasicReject::kClassId, m::BasicReject::kMethodId);
+}
+
+MaybeError Channel::on(const m::BasicNack& n) {
+  return settle(n.delivery_tag, n.multiple,
+                n.requeue ? TxAck::Kind::kRejectRequeue : TxAck::Kind::kRejectDrop,
+                m::BasicNack::kClassId, m::BasicNack::kMethodId);
+}
+
+void Channel::requeue_all_unacked() {
+  for (Unacked& u : unacked_) {
+    if (u.message != nullptr) settle_one(u, TxAck::Kind::kRejectRequeue);
+  }
+  pop_settled_front();
+}
+
+MaybeError Channel::on(const m::BasicRecoverAsync& r) {
+  if (!r.requeue) return amqp_error(kNotImplemented, "requeue=false");
+  requeue_all_unacked();
+  dispatch_touched_queues();
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::BasicRecover& r) {
+  if (!r.requeue) return amqp_error(kNotImplemented, "requeue=false");
+  requeue_all_unacked();
+  send(m::BasicRecoverOk{});
+  dispatch_touched_queues();
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------- publishing
+
+MaybeError Channel::on(m::BasicPublish& p) {
+  if (p.immediate) return amqp_error(kNotImplemented, "immediate=true");
+  pending_mandatory_ = p.mandatory;
+  pending_message_ = std::make_shared<Message>();
+  pending_message_->exchange = std::move(p.exchange);
+  pending_message_->routing_key = std::move(p.routing_key);
+  publish_state_ = PublishState::kAwaitHeader;
+  return std::nullopt;
+}
+
+MaybeError Channel::handle_header(const protocol::Frame& frame) {
+  if (publish_state_ != PublishState::kAwaitHeader) {
+    return amqp_error(protocol::kUnexpectedFrame, "unexpected content header frame on channel {}",
+                      id_);
+  }
+  protocol::ContentHeader header;
+  if (!protocol::parse_content_header(frame.payload, header)) {
+    return amqp_error(protocol::kFrameError, "malformed content header frame");
+  }
+  if (header.class_id != kBasicClass) {
+    return amqp_error(protocol::kUnexpectedFrame,
+                      "expected content header for class 60, got class {}", header.class_id);
+  }
+  const std::uint64_t max = connection_.max_message_size();
+  if (header.body_size > max) {
+    publish_state_ = PublishState::kIdle;
+    pending_message_.reset();
+    return with_method<m::BasicPublish>(
+        amqp_error(kPreconditionFailed, "message size {} is larger than configured max size {}",
+                   header.body_size, max));
+  }
+  Message& msg = *pending_message_;
+  msg.properties.assign(header.encoded_properties.begin(), header.encoded_properties.end());
+  msg.body_size = header.body_size;
+  msg.body.reserve(header.body_size);
+  publish_state_ = PublishState::kAwaitBody;
+  if (header.body_size == 0) return publish_complete();
+  return std::nullopt;
+}
+
+MaybeError Channel::handle_body(const protocol::Frame& frame) {
+  if (publish_state_ != PublishState::kAwaitBody) {
+    return amqp_error(protocol::kUnexpectedFrame, "unexpected content body frame on channel {}",
+                      id_);
+  }
+  Message& msg = *pending_message_;
+  if (msg.body.size() + frame.payload.size() > msg.body_size) {
+    return amqp_error(protocol::kFrameError, "content body is longer than the declared size {}",
+                      msg.body_size);
+  }
+  msg.body.insert(msg.body.end(), frame.payload.begin(), frame.payload.end());
+  if (msg.body.size() == msg.body_size) return publish_complete();
+  return std::nullopt;
+}
+
+MaybeError Channel::publish_complete() {
+  publish_state_ = PublishState::kIdle;
+  MessagePtr message = std::move(pending_message_);
+  const Exchange* exchange = vhost().find_exchange(message->exchange);
+  if (exchange == nullptr) {
+    return with_method<m::BasicPublish>(vhost().no_exchange(message->exchange));
+  }
+  if (exchange->internal) {
+    return with_method<m::BasicPublish>(amqp_error(
+        kAccessRefused, "cannot publish to internal exchange '{}' in vhost '{}'", exchange->name,
+        vhost().name()));
+  }
+  if (tx_mode_) {
+    tx_publishes_.push_back(TxPublish{exchange->name, std::move(message), pending_mandatory_});
+    return std::nullopt;
+  }
+  route_and_enqueue(*exchange, std::move(message), pending_mandatory_);
+  if (confirm_mode_) {
+    ++next_publish_seq_;
+    connection_.note_confirm_pending(id_);
+  }
+  return std::nullopt;
+}
+
+void Channel::route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory) {
+  vhost().route(exchange, message->routing_key, message->properties, route_scratch_);
+  if (route_scratch_.empty()) {
+    if (mandatory) send_return(*message, protocol::kNoRoute, "NO_ROUTE");
+    return;
+  }
+  for (Queue* q : route_scratch_) q->publish(message);
+}
+
+void Channel::send_return(const Message& message, std::uint16_t code, std::string_view text) {
+  protocol::Bytes& out = connection_.out();
+  protocol::write_method_frame(
+      out, id_, m::BasicReturn{code, std::string(text), message.exchange, message.routing_key});
+  protocol::write_content_header_frame(out, id_, kBasicClass, message.body.size(),
+                                       message.properties);
+  protocol::write_body_frames(out, id_, message.body, connection_.frame_max());
+  connection_.request_flush();
+}
+
+void Channel::flush_confirms() {
+  const std::uint64_t last = next_publish_seq_ - 1;
+  if (!confirm_mode_ || last == confirmed_upto_) return;
+  // Everything up to `last` is routed (and, once durable storage exists,
+  // stored), so one ack covers the whole batch.
+  send(m::BasicAck{last, last - confirmed_upto_ > 1});
+  confirmed_upto_ = last;
+}
+
+MaybeError Channel::on(const m::ConfirmSelect& c) {
+  if (tx_mode_) {
+    return amqp_error(kPreconditionFailed, "cannot switch from tx to confirm mode");
+  }
+  confirm_mode_ = true;
+  if (!c.nowait) send(m::ConfirmSelectOk{});
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------- transactions
+
+MaybeError Channel::on(const m::TxSelect&) {
+  if (confirm_mode_) {
+    return amqp_error(kPreconditionFailed, "cannot switch from confirm to tx mode");
+  }
+  tx_mode_ = true;
+  send(m::TxSelectOk{});
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::TxCommit&) {
+  if (!tx_mode_) return amqp_error(kPreconditionFailed, "channel is not transactional");
+  std::vector<TxAck> acks;
+  acks.swap(tx_acks_);
+  std::vector<TxPublish> publishes;
+  publishes.swap(tx_publishes_);
+  tx_mode_ = false;  // settle() applies immediately outside tx mode
+  for (const TxAck& a : acks) {
+    // A tag may have been settled by an earlier entry of the same
+    // transaction (e.g. multiple); skip those quietly.
+    const std::uint64_t end = first_unacked_tag_ + unacked_.size();
+    if (a.tag < first_unacked_tag_ || a.tag >= end) continue;
+    settle(a.tag, a.multiple, a.kind, 0, 0);
+  }
+  tx_mode_ = true;
+  for (TxPublish& p : publishes) {
+    const Exchange* exchange = vhost().find_exchange(p.exchange);
+    if (exchange != nullptr) route_and_enqueue(*exchange, std::move(p.message), p.mandatory);
+  }
+  send(m::TxCommitOk{});
+  return std::nullopt;
+}
+
+MaybeError Channel::on(const m::TxRollback&) {
+  if (!tx_mode_) return amqp_error(kPreconditionFailed, "channel is not transactional");
+  tx_acks_.clear();
+  tx_publishes_.clear();
+  send(m::TxRollbackOk{});
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------- teardown
+
+void Channel::release_all() {
+  if (closing_) return;
+  closing_ = true;
+  // Consumers go first, so requeued messages are not handed back to them.
+  while (!consumers_.empty()) remove_consumer(*consumers_.begin()->second, true);
+  requeue_all_unacked();
+  tx_acks_.clear();
+  tx_publishes_.clear();
+  pending_message_.reset();
+  publish_state_ = PublishState::kIdle;
+  dispatch_touched_queues();
+}
+
+}  // namespace warren::broker

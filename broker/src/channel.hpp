@@ -1,0 +1,165 @@
+#pragma once
+// One AMQP channel of a connection: handles its methods, assembles published
+// messages from method + header + body frames, tracks unacked deliveries,
+// consumers, prefetch, publisher confirms and transactions.
+// Owned by its Connection; lives on the broker thread.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "amqp_error.hpp"
+#include "consumer.hpp"
+#include "message.hpp"
+#include "queue.hpp"
+#include "warren/protocol/frame.hpp"
+#include "warren/protocol/methods.hpp"
+
+namespace warren::broker {
+
+class Connection;
+class VHost;
+struct Exchange;
+
+class Channel {
+ public:
+  Channel(Connection& connection, std::uint16_t id);
+  ~Channel();
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  std::uint16_t id() const { return id_; }
+
+  // Frame handlers; an error closes the channel or the connection.
+  MaybeError handle_method(protocol::Method& method);
+  MaybeError handle_header(const protocol::Frame& frame);
+  MaybeError handle_body(const protocol::Frame& frame);
+  // Whether a content header or body frame is expected next.
+  bool expecting_content() const { return publish_state_ != PublishState::kIdle; }
+
+  // Called by a Queue: may this consumer take one more message now?
+  bool can_accept(const Consumer& consumer) const;
+  // Called by a Queue: writes basic.deliver + content and records the delivery.
+  void deliver(Consumer& consumer, Queue& queue, Queue::Entry entry);
+  // The queue is going away: forget the consumer and tell the client.
+  void cancel_by_server(Consumer& consumer);
+  // The connection's write buffer drained: queues of our consumers may deliver.
+  void resume_deliveries();
+  // Sends the publisher confirms accumulated while processing input.
+  void flush_confirms();
+  // Requeues unacked deliveries and drops consumers (channel closing).
+  void release_all();
+
+ private:
+  enum class PublishState { kIdle, kAwaitHeader, kAwaitBody };
+
+  struct Unacked {
+    MessagePtr message;  // null once settled
+    std::shared_ptr<Queue> queue;
+    Consumer* consumer = nullptr;
+    std::uint64_t seq = 0;
+    bool redelivered = false;
+  };
+
+  // Pending work inside a transaction, applied at tx.commit.
+  struct TxAck {
+    enum class Kind { kAck, kRejectRequeue, kRejectDrop } kind;
+    std::uint64_t tag;
+    bool multiple;
+  };
+  struct TxPublish {
+    std::string exchange;
+    MessagePtr message;
+    bool mandatory;
+  };
+
+  template <typename M>
+  MaybeError on(const M& method);
+
+  MaybeError on(const protocol::method::ChannelClose& m);
+  MaybeError on(const protocol::method::ChannelCloseOk& m);
+  MaybeError on(const protocol::method::ChannelFlow& m);
+  MaybeError on(const protocol::method::ChannelFlowOk& m);
+  MaybeError on(const protocol::method::ExchangeDeclare& m);
+  MaybeError on(const protocol::method::ExchangeDelete& m);
+  MaybeError on(const protocol::method::ExchangeBind& m);
+  MaybeError on(const protocol::method::ExchangeUnbind& m);
+  MaybeError on(const protocol::method::QueueDeclare& m);
+  MaybeError on(const protocol::method::QueueBind& m);
+  MaybeError on(const protocol::method::QueueUnbind& m);
+  MaybeError on(const protocol::method::QueuePurge& m);
+  MaybeError on(const protocol::method::QueueDelete& m);
+  MaybeError on(const protocol::method::BasicQos& m);
+  MaybeError on(const protocol::method::BasicConsume& m);
+  MaybeError on(const protocol::method::BasicCancel& m);
+  MaybeError on(protocol::method::BasicPublish& m);  // takes the strings
+  MaybeError on(const protocol::method::BasicGet& m);
+  MaybeError on(const protocol::method::BasicAck& m);
+  MaybeError on(const protocol::method::BasicReject& m);
+  MaybeError on(const protocol::method::BasicNack& m);
+  MaybeError on(const protocol::method::BasicRecover& m);
+  MaybeError on(const protocol::method::BasicRecoverAsync& m);
+  MaybeError on(const protocol::method::ConfirmSelect& m);
+  MaybeError on(const protocol::method::TxSelect& m);
+  MaybeError on(const protocol::method::TxCommit& m);
+  MaybeError on(const protocol::method::TxRollback& m);
+
+  template <typename M>
+  void send(const M& method);
+  VHost& vhost();
+
+  // The queue named in a method, or the last one declared on the channel
+  // when the name is empty (as the spec says).
+  MaybeError resolve_queue(const std::string& name, std::shared_ptr<Queue>* out);
+  MaybeError publish_complete();
+  void route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory);
+  void send_return(const Message& message, std::uint16_t code, std::string_view text);
+  std::uint64_t record_delivery(MessagePtr message, Queue& queue, Consumer* consumer,
+                                std::uint64_t seq, bool redelivered, bool no_ack);
+  MaybeError settle(std::uint64_t tag, bool multiple, TxAck::Kind kind, std::uint16_t class_id,
+                    std::uint16_t method_id);
+  void settle_one(Unacked& u, TxAck::Kind kind);
+  void pop_settled_front();
+  void requeue_all_unacked();
+  void dispatch_touched_queues();
+  void remove_consumer(Consumer& consumer, bool notify_vhost);
+
+  Connection& connection_;
+  const std::uint16_t id_;
+  bool flow_active_ = true;
+  bool closing_ = false;
+
+  // Publish assembly.
+  PublishState publish_state_ = PublishState::kIdle;
+  bool pending_mandatory_ = false;
+  std::shared_ptr<Message> pending_message_;
+
+  // Deliveries awaiting ack, indexed by delivery tag - first_unacked_tag_.
+  std::deque<Unacked> unacked_;
+  std::uint64_t first_unacked_tag_ = 1;
+  std::uint64_t next_delivery_tag_ = 1;
+  std::uint32_t unacked_live_ = 0;  // entries in unacked_ not yet settled
+
+  std::map<std::string, std::unique_ptr<Consumer>, std::less<>> consumers_;
+  std::uint16_t consumer_prefetch_ = 0;  // basic.qos global=false
+  std::uint16_t channel_prefetch_ = 0;   // basic.qos global=true
+  std::string last_queue_;
+
+  // Publisher confirms.
+  bool confirm_mode_ = false;
+  std::uint64_t next_publish_seq_ = 1;
+  std::uint64_t confirmed_upto_ = 0;
+
+  // Transactions.
+  bool tx_mode_ = false;
+  std::vector<TxPublish> tx_publishes_;
+  std::vector<TxAck> tx_acks_;
+
+  std::vector<Queue*> route_scratch_;
+  std::vector<std::shared_ptr<Queue>> touched_queues_;
+};
+
+}  // namespace warren::broker

@@ -1,0 +1,43 @@
+#pragma once
+// Broker configuration: embedded defaults, overridden by a config file
+// (`key = value` lines, see docs/CONFIG.md) and then by command-line flags.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace warren::broker {
+
+struct Config {
+  std::string data_dir = "./data";
+  std::string bind = "0.0.0.0";
+  std::uint16_t amqp_port = 5672;  // 0 picks an ephemeral port
+  std::uint16_t http_port = 15672;
+  // Negotiation limits proposed in connection.tune.
+  std::uint32_t frame_max = 131072;
+  std::uint16_t channel_max = 2047;
+  std::uint16_t heartbeat_seconds = 60;
+  std::uint32_t handshake_timeout_seconds = 10;
+  std::uint64_t max_message_size = 128ull * 1024 * 1024;
+  std::uint32_t max_connections = 10000;
+  // Per-connection cap on bytes waiting to be written; a consumer whose
+  // connection is over it gets no more deliveries until the socket drains.
+  std::uint64_t max_connection_buffer = 8ull * 1024 * 1024;
+  std::string default_user = "guest";
+  std::string default_pass = "guest";
+  // The default user may log in from loopback only, as in RabbitMQ.
+  bool default_user_loopback_only = true;
+  std::string log_level = "info";
+};
+
+// What parse_command_line() decided: run with `config`, or exit with
+// `exit_code` after printing (help, version, or an error).
+struct CommandLine {
+  Config config;
+  std::optional<int> exit_code;
+};
+
+// Parses argv and the file named by --config. Prints help/version/errors.
+CommandLine parse_command_line(int argc, char** argv);
+
+}  // namespace warren::broker

@@ -1,0 +1,70 @@
+// warren: the broker executable. Parses configuration, runs the broker on
+// one io_context thread, prints a readiness line, and shuts down cleanly on
+// SIGTERM or SIGINT.
+
+#include <csignal>
+#include <iostream>
+
+#include <boost/asio.hpp>
+
+#include "broker.hpp"
+#include "config.hpp"
+#include "log.hpp"
+#include "version.hpp"
+
+namespace asio = boost::asio;
+using warren::broker::Broker;
+
+namespace {
+
+// Waits (bounded) for connections to finish their close handshakes, then stops.
+void stop_when_drained(asio::io_context& io, Broker& broker, int attempts_left) {
+  if (broker.connection_count() == 0 || attempts_left == 0) {
+    io.stop();
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(50));
+  timer->async_wait([&io, &broker, timer, attempts_left](boost::system::error_code) {
+    stop_when_drained(io, broker, attempts_left - 1);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  warren::broker::CommandLine cli = warren::broker::parse_command_line(argc, argv);
+  if (cli.exit_code) return *cli.exit_code;
+  if (!warren::broker::set_log_level(cli.config.log_level)) {
+    std::cerr << "warren: unknown log level '" << cli.config.log_level << "'\n";
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  asio::io_context io(1);
+  Broker broker(io, cli.config);
+  try {
+    broker.listen();
+  } catch (const std::exception& e) {
+    warren::broker::log_error("cannot listen on {}:{}: {}", cli.config.bind, cli.config.amqp_port,
+                              e.what());
+    return 1;
+  }
+  auto endpoint = broker.amqp_endpoint();
+  warren::broker::log_info("warren {} listening for AMQP on {}:{}", warren::broker::kVersion,
+                           endpoint.address().to_string(), endpoint.port());
+  // The readiness line tests and scripts wait for.
+  std::cout << "warren ready amqp=" << endpoint.address().to_string() << ":" << endpoint.port()
+            << std::endl;
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    warren::broker::log_info("signal {}: shutting down", signal);
+    broker.shutdown();
+    stop_when_drained(io, broker, 100);
+  });
+
+  io.run();
+  warren::broker::log_info("stopped");
+  return 0;
+}

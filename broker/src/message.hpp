@@ -1,0 +1,26 @@
+#pragma once
+// A published message as the broker holds it. The content header's property
+// bytes are kept exactly as received and forwarded untouched; they are only
+// decoded when something must look inside (headers routing).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "warren/protocol/codec.hpp"
+
+namespace warren::broker {
+
+struct Message {
+  std::string exchange;
+  std::string routing_key;
+  protocol::Bytes properties;  // property flags + list, as in the content header
+  protocol::Bytes body;
+  std::uint64_t body_size = 0;  // declared size; body.size() once complete
+  bool persistent = false;      // delivery-mode 2
+};
+
+// One message may sit in several queues at once (fanout), so it is shared.
+using MessagePtr = std::shared_ptr<const Message>;
+
+}  // namespace warren::broker

@@ -1,0 +1,101 @@
+#pragma once
+// A queue: ready messages in FIFO order and the consumers competing for them.
+// Owned by its VHost (shared with channels that hold unacked deliveries from
+// it, so a deleted queue outlives its last reference safely). Lives on the
+// broker thread; never touched from another thread.
+//
+// Messages carry a per-queue sequence number. The ready list is kept sorted
+// by it, so a message that is requeued (nack, reject, a closed channel) goes
+// back to its original position, as in RabbitMQ.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "message.hpp"
+#include "warren/protocol/field_table.hpp"
+
+namespace warren::broker {
+
+class Connection;
+class VHost;
+struct Consumer;
+
+struct QueueOptions {
+  bool durable = false;
+  bool exclusive = false;
+  bool auto_delete = false;
+  protocol::FieldTable arguments;
+};
+
+class Queue : public std::enable_shared_from_this<Queue> {
+ public:
+  struct Entry {
+    MessagePtr message;
+    std::uint64_t seq = 0;
+    bool redelivered = false;
+  };
+
+  Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions options,
+        Connection* exclusive_owner);
+
+  std::uint64_t id() const { return id_; }
+  const std::string& name() const { return name_; }
+  const QueueOptions& options() const { return options_; }
+  VHost& vhost() const { return vhost_; }
+  // The connection that declared an exclusive queue; null otherwise.
+  Connection* exclusive_owner() const { return exclusive_owner_; }
+  bool deleted() const { return deleted_; }
+
+  std::size_t ready_count() const { return ready_.size(); }
+  std::size_t consumer_count() const { return consumers_.size(); }
+  std::uint64_t unacked_count() const { return unacked_; }
+  bool has_exclusive_consumer() const;
+
+  // Appends a message and hands it to a consumer if one can take it.
+  void publish(MessagePtr message);
+  // Puts delivered-but-unacked messages back at their original positions,
+  // marked redelivered. Does not dispatch (the caller calls dispatch() once).
+  void requeue(Entry entry);
+  // Delivers ready messages to consumers while any has capacity.
+  void dispatch();
+  // basic.get: takes the head, if any.
+  bool take(Entry& out);
+  // Removes all ready messages; returns how many.
+  std::size_t purge();
+
+  // An unacked delivery from this queue was settled (acked, requeued, dropped).
+  void settled(std::uint64_t n = 1) { unacked_ -= n; }
+  void add_unacked(std::uint64_t n = 1) { unacked_ += n; }
+
+  void add_consumer(Consumer* consumer);
+  void remove_consumer(Consumer* consumer);
+  const std::vector<Consumer*>& consumers() const { return consumers_; }
+  bool ever_had_consumers() const { return ever_had_consumers_; }
+
+  // Called by the vhost on deletion: drops messages; consumers are already gone.
+  void mark_deleted();
+
+ private:
+  Consumer* pick_consumer();
+
+  VHost& vhost_;
+  const std::uint64_t id_;
+  const std::string name_;
+  const QueueOptions options_;
+  Connection* const exclusive_owner_;
+  std::deque<Entry> ready_;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t unacked_ = 0;
+  // Sorted by priority, highest first; equal priorities take turns.
+  std::vector<Consumer*> consumers_;
+  std::size_t next_consumer_ = 0;
+  bool has_priorities_ = false;
+  bool ever_had_consumers_ = false;
+  bool dispatching_ = false;
+  bool deleted_ = false;
+};
+
+}  // namespace warren::broker

@@ -1,0 +1,4 @@
+#pragma once
+namespace warren::broker {
+inline constexpr const char* kVersion = WARREN_VERSION;
+}

@@ -1,0 +1,132 @@
+#pragma once
+// A virtual host: its exchanges, queues and the routing graph between them.
+// Owned by the Broker and used only on the broker thread. Every topology
+// change from AMQP (and later the admin API) goes through these methods, so
+// the checks and the RabbitMQ-compatible error texts live in one place.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "amqp_error.hpp"
+#include "queue.hpp"
+#include "warren/protocol/field_table.hpp"
+#include "warren/routing/router.hpp"
+
+namespace warren::broker {
+
+class Connection;
+
+struct Exchange {
+  std::uint64_t id = 0;
+  std::string name;
+  std::string type;
+  bool durable = false;
+  bool auto_delete = false;
+  bool internal = false;
+  protocol::FieldTable arguments;
+};
+
+struct ExchangeDeclare {
+  std::string name;
+  std::string type;
+  bool passive = false;
+  bool durable = false;
+  bool auto_delete = false;
+  bool internal = false;
+  protocol::FieldTable arguments;
+};
+
+struct QueueDeclare {
+  std::string name;  // empty: the server picks amq.gen-...
+  bool passive = false;
+  QueueOptions options;
+};
+
+struct BindingSpec {
+  std::string source;       // exchange
+  std::string destination;  // queue or exchange
+  routing::DestinationKind kind = routing::DestinationKind::kQueue;
+  std::string routing_key;
+  protocol::FieldTable arguments;
+};
+
+// Observer of queue deletion (consumers must be told). Implemented by Channel.
+class VHost {
+ public:
+  explicit VHost(std::string name);
+  VHost(const VHost&) = delete;
+  VHost& operator=(const VHost&) = delete;
+
+  const std::string& name() const { return name_; }
+
+  // --- exchanges
+  // On success `*out` is the declared (or existing, equivalent) exchange.
+  MaybeError declare_exchange(const ExchangeDeclare& spec, const Exchange** out);
+  MaybeError delete_exchange(std::string_view name, bool if_unused);
+  const Exchange* find_exchange(std::string_view name) const;
+  // A NOT_FOUND error for a missing exchange, with RabbitMQ's text.
+  AmqpError no_exchange(std::string_view name) const;
+
+  // --- queues
+  // `requester` is the declaring connection (for exclusivity). On success
+  // `*out` is the queue.
+  MaybeError declare_queue(const QueueDeclare& spec, Connection* requester,
+                           std::shared_ptr<Queue>* out);
+  // Finds a queue the requester may use (exclusive queues: owner only).
+  MaybeError lookup_queue(std::string_view name, const Connection* requester,
+                          std::shared_ptr<Queue>* out) const;
+  std::shared_ptr<Queue> find_queue(std::string_view name) const;
+  Queue* queue_by_id(std::uint64_t id) const {
+    auto it = queues_by_id_.find(id);
+    return it == queues_by_id_.end() ? nullptr : it->second;
+  }
+  // Deletes the queue: its consumers are cancelled (and told), bindings go.
+  void delete_queue(const std::shared_ptr<Queue>& queue);
+  // Deletes every exclusive queue owned by `owner` (its connection closed).
+  void delete_exclusive_queues(const Connection* owner);
+  // A consumer left; deletes an auto-delete queue that has none left.
+  void consumer_removed(const std::shared_ptr<Queue>& queue);
+  std::size_t queue_count() const { return queues_.size(); }
+  std::size_t exchange_count() const { return exchanges_.size(); }
+
+  // --- bindings
+  MaybeError bind(const BindingSpec& spec, const Connection* requester);
+  MaybeError unbind(const BindingSpec& spec, const Connection* requester);
+
+  // --- publishing
+  // Fills `queues_out` with the queues a message reaches from `exchange`.
+  void route(const Exchange& exchange, std::string_view routing_key,
+             const protocol::Bytes& encoded_properties, std::vector<Queue*>& queues_out);
+
+ private:
+  std::uint64_t exchange_id(std::string_view name);
+  void add_exchange(Exchange exchange);
+  void remove_exchange(const Exchange& exchange);
+  bool exchange_has_bindings_as_source_or_destination(const Exchange& exchange) const;
+  void maybe_auto_delete_exchange(std::uint64_t exchange_id);
+  MaybeError resolve_binding(const BindingSpec& spec, const Connection* requester,
+                             const Exchange** source, routing::Binding* binding);
+
+  const std::string name_;
+  routing::Router router_;
+  std::unordered_map<std::string, Exchange> exchanges_;
+  std::unordered_map<std::uint64_t, std::string> exchange_names_;  // id -> name
+  // Exchange ids are interned names, so an alternate exchange can be named
+  // before it exists (routing follows names, as in RabbitMQ).
+  std::unordered_map<std::string, std::uint64_t> exchange_ids_;
+  std::uint64_t next_exchange_id_ = 1;
+  std::unordered_map<std::string, std::shared_ptr<Queue>> queues_;
+  std::unordered_map<std::uint64_t, Queue*> queues_by_id_;
+  std::uint64_t next_queue_id_ = 1;
+  // Headers exchanges need the message's headers decoded; skip that work
+  // when no headers exchange has bindings.
+  std::size_t headers_bindings_ = 0;
+  std::vector<std::uint64_t> route_scratch_;
+};
+
+}  // namespace warren::broker
