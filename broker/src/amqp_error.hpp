@@ -19,15 +19,8 @@ struct AmqpError {
   std::uint16_t class_id = 0;
   std::uint16_t method_id = 0;
 
-  // Codes the spec classes as connection exceptions.
-  bool is_connection_error() const {
-    return code == protocol::kConnectionForced || code == protocol::kInvalidPath ||
-           code == protocol::kFrameError || code == protocol::kSyntaxError ||
-           code == protocol::kCommandInvalid || code == protocol::kChannelError ||
-           code == protocol::kUnexpectedFrame || code == protocol::kResourceError ||
-           code == protocol::kNotAllowed || code == protocol::kNotImplemented ||
-           code == protocol::kInternalError;
-  }
+  // Codes the spec classes as connection exceptions ("hard errors").
+  bool is_connection_error() const { return protocol::is_hard_error(code); }
 };
 
 // Builds an error whose text starts with the code's spec name, as RabbitMQ's do.

@@ -12,7 +12,7 @@ using asio::ip::tcp;
 
 Broker::Broker(asio::io_context& io, Config config)
     : io_(io), config_(std::move(config)), acceptor_(io) {
-  vhosts_.emplace("/", std::make_unique<VHost>("/"));
+  vhosts_.emplace("/", std::make_unique<VHost>(io_, "/"));
   users_.emplace(config_.default_user, User{config_.default_user, config_.default_pass,
                                             config_.default_user_loopback_only});
 }

@@ -52,9 +52,10 @@ void Channel::send(const M& method) {
 
 MaybeError Channel::handle_method(protocol::Method& method) {
   if (publish_state_ != PublishState::kIdle) {
-    return amqp_error(protocol::kUnexpectedFrame,
-                      "expected content header for class 60, got non content header frame "
-                      "instead");
+    return with_method<m::BasicPublish>(amqp_error(
+        protocol::kUnexpectedFrame, "expected content {}, got non content {} frame instead",
+        publish_state_ == PublishState::kAwaitHeader ? "header for class 60" : "body",
+        publish_state_ == PublishState::kAwaitHeader ? "header" : "body"));
   }
   return std::visit(
       [this](auto& m) -> MaybeError {
@@ -83,9 +84,10 @@ MaybeError Channel::on(const m::ChannelClose&) {
 MaybeError Channel::on(const m::ChannelCloseOk&) { return std::nullopt; }
 
 MaybeError Channel::on(const m::ChannelFlow& flow) {
-  flow_active_ = flow.active;
-  send(m::ChannelFlowOk{flow.active});
-  if (flow_active_) resume_deliveries();
+  // As RabbitMQ: a client may not pause deliveries with flow (prefetch is
+  // the way); active=true is a no-op.
+  if (!flow.active) return amqp_error(kNotImplemented, "active=false");
+  send(m::ChannelFlowOk{true});
   return std::nullopt;
 }
 
@@ -276,7 +278,7 @@ void Channel::cancel_by_server(Consumer& consumer) {
 }
 
 bool Channel::can_accept(const Consumer& consumer) const {
-  if (!flow_active_ || closing_) return false;
+  if (closing_) return false;
   if (connection_.write_backlogged()) {
     connection_.note_backlogged();
     return false;
@@ -296,8 +298,8 @@ void Channel::resume_deliveries() {
 
 // ---------------------------------------------------------------- delivery
 
-std::uint64_t Channel::record_delivery(MessagePtr message, Queue& queue, Consumer* consumer,
-                                       std::uint64_t seq, bool redelivered, bool no_ack) {
+std::uint64_t Channel::record_delivery(Queue::Entry& entry, Queue& queue, Consumer* consumer,
+                                       bool no_ack) {
   const std::uint64_t tag = next_delivery_tag_++;
   if (no_ack) {
     // Keep tags contiguous in unacked_: a settled placeholder, unless the
@@ -310,8 +312,8 @@ std::uint64_t Channel::record_delivery(MessagePtr message, Queue& queue, Consume
     return tag;
   }
   if (unacked_.empty()) first_unacked_tag_ = tag;
-  unacked_.push_back(
-      Unacked{std::move(message), queue.shared_from_this(), consumer, seq, redelivered});
+  unacked_.push_back(Unacked{entry.message, queue.shared_from_this(), consumer, entry.seq,
+                             entry.redelivered, entry.expires_at});
   ++unacked_live_;
   queue.add_unacked();
   if (consumer != nullptr) ++consumer->unacked;
@@ -320,8 +322,7 @@ std::uint64_t Channel::record_delivery(MessagePtr message, Queue& queue, Consume
 
 void Channel::deliver(Consumer& consumer, Queue& queue, Queue::Entry entry) {
   const Message& msg = *entry.message;
-  const std::uint64_t tag = record_delivery(entry.message, queue, &consumer, entry.seq,
-                                            entry.redelivered, consumer.no_ack);
+  const std::uint64_t tag = record_delivery(entry, queue, &consumer, consumer.no_ack);
   protocol::Bytes& out = connection_.out();
   write_deliver_frame(out, id_, consumer.tag, tag, entry.redelivered, msg.exchange,
                       msg.routing_key);
@@ -339,8 +340,7 @@ MaybeError Channel::on(const m::BasicGet& g) {
     return std::nullopt;
   }
   const Message& msg = *entry.message;
-  const std::uint64_t tag =
-      record_delivery(entry.message, *queue, nullptr, entry.seq, entry.redelivered, g.no_ack);
+  const std::uint64_t tag = record_delivery(entry, *queue, nullptr, g.no_ack);
   protocol::Bytes& out = connection_.out();
   protocol::write_method_frame(out, id_,
                                m::BasicGetOk{tag, entry.redelivered, msg.exchange, msg.routing_key,
@@ -359,7 +359,9 @@ void Channel::settle_one(Unacked& u, TxAck::Kind kind) {
   --unacked_live_;
   if (u.consumer != nullptr) --u.consumer->unacked;
   if (kind == TxAck::Kind::kRejectRequeue) {
-    queue.requeue(Queue::Entry{std::move(u.message), u.seq, true});
+    queue.requeue(Queue::Entry{std::move(u.message), u.seq, true, u.expires_at});
+  } else if (kind == TxAck::Kind::kRejectDrop) {
+    queue.dead_letter(u.message, "rejected");
   }
   u.message = nullptr;
   if (touched_queues_.empty() || touched_queues_.back() != u.queue) {
@@ -474,11 +476,14 @@ MaybeError Channel::handle_header(const protocol::Frame& frame) {
   }
   protocol::ContentHeader header;
   if (!protocol::parse_content_header(frame.payload, header)) {
-    return amqp_error(protocol::kFrameError, "malformed content header frame");
+    return with_method<m::BasicPublish>(
+        amqp_error(protocol::kFrameError, "malformed content header frame"));
   }
   if (header.class_id != kBasicClass) {
-    return amqp_error(protocol::kUnexpectedFrame,
-                      "expected content header for class 60, got class {}", header.class_id);
+    return with_method<m::BasicPublish>(
+        amqp_error(protocol::kUnexpectedFrame,
+                   "expected content header for class 60, got one for class {} instead",
+                   header.class_id));
   }
   const std::uint64_t max = connection_.max_message_size();
   if (header.body_size > max) {
@@ -504,17 +509,61 @@ MaybeError Channel::handle_body(const protocol::Frame& frame) {
   }
   Message& msg = *pending_message_;
   if (msg.body.size() + frame.payload.size() > msg.body_size) {
-    return amqp_error(protocol::kFrameError, "content body is longer than the declared size {}",
-                      msg.body_size);
+    return with_method<m::BasicPublish>(
+        amqp_error(protocol::kUnexpectedFrame, "content body is longer than the declared size {}",
+                   msg.body_size));
   }
   msg.body.insert(msg.body.end(), frame.payload.begin(), frame.payload.end());
   if (msg.body.size() == msg.body_size) return publish_complete();
   return std::nullopt;
 }
 
+// RabbitMQ refuses a user-id property that is not the connection's user.
+// Only messages that carry one (flag bit 4) are decoded for the check.
+MaybeError Channel::check_user_id(const Message& message) {
+  constexpr std::uint16_t kUserIdFlag = 1 << 4;
+  const auto& p = message.properties;
+  if (p.size() < 2 || ((p[0] << 8 | p[1]) & kUserIdFlag) == 0) return std::nullopt;
+  protocol::BasicProperties props;
+  if (!protocol::decode_properties(p, props)) {
+    return amqp_error(protocol::kFrameError, "malformed content header properties");
+  }
+  if (props.user_id && *props.user_id != connection_.user()) {
+    return amqp_error(kPreconditionFailed,
+                      "user_id property set to '{}' but authenticated user was '{}'",
+                      *props.user_id, connection_.user());
+  }
+  return std::nullopt;
+}
+
+// Per-message TTL: only messages with an expiration property (flag bit 8)
+// are decoded for it.
+MaybeError Channel::read_expiration(Message& message) {
+  constexpr std::uint16_t kExpirationFlag = 1 << 8;
+  const auto& p = message.properties;
+  if (p.size() < 2 || ((p[0] << 8 | p[1]) & kExpirationFlag) == 0) return std::nullopt;
+  protocol::BasicProperties props;
+  if (!protocol::decode_properties(p, props) || !props.expiration) {
+    return amqp_error(protocol::kFrameError, "malformed content header properties");
+  }
+  const std::string& text = *props.expiration;
+  std::int64_t ttl = 0;
+  bool valid = !text.empty() && text.size() <= 18;
+  for (char c : text) {
+    if (c < '0' || c > '9') valid = false;
+    else ttl = ttl * 10 + (c - '0');
+  }
+  if (!valid) return amqp_error(kPreconditionFailed, "invalid expiration '{}'", text);
+  message.ttl_ms = ttl;
+  return std::nullopt;
+}
+
 MaybeError Channel::publish_complete() {
   publish_state_ = PublishState::kIdle;
-  MessagePtr message = std::move(pending_message_);
+  std::shared_ptr<Message> pending = std::move(pending_message_);
+  if (auto err = check_user_id(*pending)) return with_method<m::BasicPublish>(std::move(*err));
+  if (auto err = read_expiration(*pending)) return with_method<m::BasicPublish>(std::move(*err));
+  MessagePtr message = std::move(pending);
   const Exchange* exchange = vhost().find_exchange(message->exchange);
   if (exchange == nullptr) {
     return with_method<m::BasicPublish>(vhost().no_exchange(message->exchange));

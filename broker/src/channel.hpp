@@ -4,6 +4,7 @@
 // consumers, prefetch, publisher confirms and transactions.
 // Owned by its Connection; lives on the broker thread.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -62,6 +63,7 @@ class Channel {
     Consumer* consumer = nullptr;
     std::uint64_t seq = 0;
     bool redelivered = false;
+    std::chrono::steady_clock::time_point expires_at;
   };
 
   // Pending work inside a transaction, applied at tx.commit.
@@ -115,10 +117,12 @@ class Channel {
   // when the name is empty (as the spec says).
   MaybeError resolve_queue(const std::string& name, std::shared_ptr<Queue>* out);
   MaybeError publish_complete();
+  MaybeError check_user_id(const Message& message);
+  MaybeError read_expiration(Message& message);
   void route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory);
   void send_return(const Message& message, std::uint16_t code, std::string_view text);
-  std::uint64_t record_delivery(MessagePtr message, Queue& queue, Consumer* consumer,
-                                std::uint64_t seq, bool redelivered, bool no_ack);
+  std::uint64_t record_delivery(Queue::Entry& entry, Queue& queue, Consumer* consumer,
+                                bool no_ack);
   MaybeError settle(std::uint64_t tag, bool multiple, TxAck::Kind kind, std::uint16_t class_id,
                     std::uint16_t method_id);
   void settle_one(Unacked& u, TxAck::Kind kind);
@@ -129,7 +133,6 @@ class Channel {
 
   Connection& connection_;
   const std::uint16_t id_;
-  bool flow_active_ = true;
   bool closing_ = false;
 
   // Publish assembly.

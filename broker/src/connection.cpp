@@ -20,6 +20,7 @@ namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr auto kCloseTimeout = std::chrono::seconds(3);
+constexpr auto kClientHangupTimeout = std::chrono::seconds(10);
 
 FieldTable server_properties() {
   FieldTable capabilities{
@@ -30,9 +31,11 @@ FieldTable server_properties() {
   };
   return FieldTable{
       {"capabilities", std::move(capabilities)},
-      {"product", std::string("Warren")},
+      // Clients and their tests check for "RabbitMQ" to enable RabbitMQ's
+      // extensions, which Warren implements; the platform names Warren.
+      {"product", std::string("RabbitMQ")},
       {"version", std::string(kVersion)},
-      {"platform", std::string("C++20")},
+      {"platform", std::string("Warren (C++20)")},
       {"cluster_name", std::string("warren")},
       {"copyright", std::string("The Warren authors")},
       {"information", std::string("An AMQP 0-9-1 broker; see the README")},
@@ -204,7 +207,10 @@ MaybeError Connection::handle_frame(const Frame& frame) {
     // After connection.close only close-ok (or a crossing close) matters.
     if (frame.type == FrameType::kMethod && frame.channel == 0) {
       protocol::MethodDecode d = protocol::decode_method(frame.payload);
-      if (d.status == protocol::MethodStatus::kOk &&
+      // Our close crossed with the client's, or the client confirms ours:
+      // either way the handshake is done. (After the client's own close we
+      // already answered and just wait for it to hang up.)
+      if (d.status == protocol::MethodStatus::kOk && !client_closed_ &&
           (std::holds_alternative<m::ConnectionCloseOk>(d.method) ||
            std::holds_alternative<m::ConnectionClose>(d.method))) {
         if (std::holds_alternative<m::ConnectionClose>(d.method)) send(0, m::ConnectionCloseOk{});
@@ -217,85 +223,104 @@ MaybeError Connection::handle_frame(const Frame& frame) {
   switch (frame.type) {
     case FrameType::kHeartbeat:
       if (frame.channel != 0) {
-        return amqp_error(protocol::kFrameError, "heartbeat frame on channel {}", frame.channel);
+        return amqp_error(protocol::kUnexpectedFrame, "heartbeat frame on channel {}",
+                          frame.channel);
+      }
+      if (!frame.payload.empty()) {
+        return amqp_error(protocol::kFrameError, "heartbeat frame with a payload");
       }
       return std::nullopt;
     case FrameType::kMethod:
-      if (frame.channel == 0) {
-        protocol::MethodDecode d = protocol::decode_method(frame.payload);
-        if (d.status == protocol::MethodStatus::kUnknownMethod) {
-          AmqpError e = amqp_error(protocol::kNotImplemented, "unknown method {}/{}", d.class_id,
-                                   d.method_id);
-          e.class_id = d.class_id;
-          e.method_id = d.method_id;
-          return e;
-        }
-        if (d.status != protocol::MethodStatus::kOk) {
-          AmqpError e = amqp_error(protocol::kSyntaxError, "malformed {} method frame",
-                                   protocol::method_name(d.class_id, d.method_id));
-          e.class_id = d.class_id;
-          e.method_id = d.method_id;
-          return e;
-        }
-        return handle_connection_method(d.method);
-      }
-      [[fallthrough]];
+      return handle_method_frame(frame);
     case FrameType::kHeader:
     case FrameType::kBody:
-      if (state_ != State::kOpen) {
-        return amqp_error(protocol::kChannelError, "channel {} used before connection.open",
-                          frame.channel);
-      }
-      if (frame.channel == 0) {
-        return amqp_error(protocol::kUnexpectedFrame, "content frame on channel 0");
-      }
-      return handle_channel_frame(frame);
+      return handle_content_frame(frame);
   }
   return amqp_error(protocol::kFrameError, "unknown frame type");
 }
 
-MaybeError Connection::handle_channel_frame(const Frame& frame) {
+MaybeError Connection::handle_method_frame(const Frame& frame) {
+  protocol::MethodDecode d = protocol::decode_method(frame.payload);
+  auto caused_by = [&](AmqpError e) {
+    if (e.class_id == 0) {
+      e.class_id = d.class_id;
+      e.method_id = d.method_id;
+    }
+    return e;
+  };
+  if (d.status == protocol::MethodStatus::kUnknownMethod) {
+    return caused_by(amqp_error(protocol::kNotImplemented, "unknown method {}/{}", d.class_id,
+                                d.method_id));
+  }
+  if (d.status != protocol::MethodStatus::kOk) {
+    return caused_by(amqp_error(protocol::kFrameError, "cannot decode {} method frame",
+                                protocol::method_name(d.class_id, d.method_id)));
+  }
+  constexpr std::uint16_t kConnectionClass = 10;
+  if (frame.channel == 0) {
+    if (d.class_id != kConnectionClass) {
+      if (state_ != State::kOpen) return caused_by(unexpected_in_state());
+      return caused_by(
+          amqp_error(protocol::kChannelError, "unexpected method in connection state running"));
+    }
+    MaybeError err = handle_connection_method(d.method);
+    if (err) return caused_by(std::move(*err));
+    return std::nullopt;
+  }
+  if (d.class_id == kConnectionClass) {
+    return caused_by(amqp_error(protocol::kCommandInvalid, "unimplemented method"));
+  }
+  if (state_ != State::kOpen) return caused_by(unexpected_in_state());
+  MaybeError err = handle_channel_method(frame.channel, d.method);
+  if (err) return caused_by(std::move(*err));
+  return std::nullopt;
+}
+
+AmqpError Connection::unexpected_in_state() const {
+  return amqp_error(protocol::kChannelError, "unexpected method before connection.open");
+}
+
+MaybeError Connection::handle_content_frame(const Frame& frame) {
   const std::uint16_t number = frame.channel;
   Channel* channel = number < channels_.size() ? channels_[number].get() : nullptr;
-  const bool closing = channel != nullptr &&
-                       std::find(closing_channels_.begin(), closing_channels_.end(), number) !=
-                           closing_channels_.end();
-  if (frame.type != FrameType::kMethod) {
-    if (channel == nullptr) {
-      return amqp_error(protocol::kChannelError, "expected 'channel.open' on channel {}", number);
-    }
-    if (closing) return std::nullopt;
-    MaybeError err = frame.type == FrameType::kHeader ? channel->handle_header(frame)
-                                                      : channel->handle_body(frame);
-    if (err && !err->is_connection_error()) {
-      close_channel_with(*channel, std::move(*err));
-      return std::nullopt;
-    }
-    return err;
+  if (number == 0 || state_ != State::kOpen) {
+    return amqp_error(protocol::kUnexpectedFrame, "content frame (type {}) on channel {}",
+                      static_cast<int>(frame.type), number);
   }
-  protocol::MethodDecode d = protocol::decode_method(frame.payload);
-  if (d.status != protocol::MethodStatus::kOk) {
-    AmqpError e = d.status == protocol::MethodStatus::kUnknownMethod
-                      ? amqp_error(protocol::kNotImplemented, "unknown method {}/{}", d.class_id,
-                                   d.method_id)
-                      : amqp_error(protocol::kSyntaxError, "malformed {} method frame",
-                                   protocol::method_name(d.class_id, d.method_id));
-    e.class_id = d.class_id;
-    e.method_id = d.method_id;
-    return e;
+  if (channel != nullptr && is_closing(number)) return std::nullopt;
+  if (channel == nullptr || !channel->expecting_content()) {
+    return amqp_error(protocol::kUnexpectedFrame,
+                      "expected method frame, got non method frame instead");
   }
-  if (closing) {
+  MaybeError err = frame.type == FrameType::kHeader ? channel->handle_header(frame)
+                                                    : channel->handle_body(frame);
+  if (err && !err->is_connection_error()) {
+    close_channel_with(*channel, std::move(*err));
+    return std::nullopt;
+  }
+  return err;
+}
+
+bool Connection::is_closing(std::uint16_t channel) const {
+  return std::find(closing_channels_.begin(), closing_channels_.end(), channel) !=
+         closing_channels_.end();
+}
+
+MaybeError Connection::handle_channel_method(std::uint16_t number, protocol::Method& method) {
+  Channel* channel = number < channels_.size() ? channels_[number].get() : nullptr;
+  if (channel != nullptr && is_closing(number)) {
     // Waiting for the client's close-ok; everything else is dropped.
-    if (std::holds_alternative<m::ChannelCloseOk>(d.method) ||
-        std::holds_alternative<m::ChannelClose>(d.method)) {
-      if (std::holds_alternative<m::ChannelClose>(d.method)) send(number, m::ChannelCloseOk{});
+    // A crossing channel.close gets its close-ok, but the channel stays
+    // reserved until the client's close-ok for ours arrives (as RabbitMQ).
+    if (std::holds_alternative<m::ChannelClose>(method)) send(number, m::ChannelCloseOk{});
+    if (std::holds_alternative<m::ChannelCloseOk>(method)) {
       closing_channels_.erase(
           std::find(closing_channels_.begin(), closing_channels_.end(), number));
       channels_[number].reset();
     }
     return std::nullopt;
   }
-  if (std::holds_alternative<m::ChannelOpen>(d.method)) {
+  if (std::holds_alternative<m::ChannelOpen>(method)) {
     if (channel != nullptr) {
       return amqp_error(protocol::kChannelError, "second 'channel.open' seen");
     }
@@ -309,15 +334,15 @@ MaybeError Connection::handle_channel_frame(const Frame& frame) {
     return std::nullopt;
   }
   if (channel == nullptr) {
-    return amqp_error(protocol::kChannelError, "expected 'channel.open' on channel {}", number);
+    return amqp_error(protocol::kChannelError, "expected 'channel.open'");
   }
-  MaybeError err = channel->handle_method(d.method);
+  MaybeError err = channel->handle_method(method);
   if (err) {
     if (err->is_connection_error()) return err;
     close_channel_with(*channel, std::move(*err));
     return std::nullopt;
   }
-  if (std::holds_alternative<m::ChannelClose>(d.method)) channels_[number].reset();
+  if (std::holds_alternative<m::ChannelClose>(method)) channels_[number].reset();
   return std::nullopt;
 }
 
@@ -329,6 +354,21 @@ void Connection::close_channel_with(Channel& channel, AmqpError error) {
 }
 
 // ---------------------------------------------------------------- handshake
+
+void Connection::on_client_close() {
+  // As RabbitMQ: answer close-ok, release everything, and let the client
+  // hang up (a client may still be writing; closing first would reset it).
+  for (auto& ch : channels_) {
+    if (ch) ch->release_all();
+  }
+  send(0, m::ConnectionCloseOk{});
+  state_ = State::kClosing;
+  client_closed_ = true;
+  close_timer_.expires_after(kClientHangupTimeout);
+  close_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->shutdown_socket();
+  });
+}
 
 MaybeError Connection::handle_connection_method(const protocol::Method& method) {
   switch (state_) {
@@ -344,9 +384,7 @@ MaybeError Connection::handle_connection_method(const protocol::Method& method) 
       break;
     case State::kOpen:
       if (std::holds_alternative<m::ConnectionClose>(method)) {
-        send(0, m::ConnectionCloseOk{});
-        state_ = State::kClosing;
-        close_after_write_ = true;
+        on_client_close();
         return std::nullopt;
       }
       if (std::holds_alternative<m::ConnectionUpdateSecret>(method)) {
@@ -363,9 +401,7 @@ MaybeError Connection::handle_connection_method(const protocol::Method& method) 
       break;
   }
   if (std::holds_alternative<m::ConnectionClose>(method)) {
-    send(0, m::ConnectionCloseOk{});
-    state_ = State::kClosing;
-    close_after_write_ = true;
+    on_client_close();
     return std::nullopt;
   }
   std::string_view name = std::visit([](const auto& m) { return std::decay_t<decltype(m)>::kName; }, method);

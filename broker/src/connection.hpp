@@ -61,12 +61,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool handle_protocol_header(std::span<const std::uint8_t> input, std::size_t* used);
   MaybeError handle_frame(const protocol::Frame& frame);
   MaybeError handle_connection_method(const protocol::Method& method);
-  MaybeError handle_channel_frame(const protocol::Frame& frame);
+  MaybeError handle_method_frame(const protocol::Frame& frame);
+  MaybeError handle_content_frame(const protocol::Frame& frame);
+  MaybeError handle_channel_method(std::uint16_t channel, protocol::Method& method);
+  AmqpError unexpected_in_state() const;
+  bool is_closing(std::uint16_t channel) const;
   MaybeError on_start_ok(const protocol::method::ConnectionStartOk& m);
   MaybeError on_tune_ok(const protocol::method::ConnectionTuneOk& m);
   MaybeError on_open(const protocol::method::ConnectionOpen& m);
   void close_channel_with(Channel& channel, AmqpError error);
   void send_start();
+  void on_client_close();
   void start_write();
   void start_heartbeat();
   void start_handshake_timer();
@@ -115,6 +120,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer close_timer_;
   bool torn_down_ = false;
   bool half_closed_ = false;
+  bool client_closed_ = false;  // the client sent connection.close
 };
 
 }  // namespace warren::broker

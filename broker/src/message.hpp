@@ -17,7 +17,7 @@ struct Message {
   protocol::Bytes properties;  // property flags + list, as in the content header
   protocol::Bytes body;
   std::uint64_t body_size = 0;  // declared size; body.size() once complete
-  bool persistent = false;      // delivery-mode 2
+  std::int64_t ttl_ms = -1;     // from the expiration property; -1 when none
 };
 
 // One message may sit in several queues at once (fanout), so it is shared.

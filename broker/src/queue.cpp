@@ -4,6 +4,7 @@
 
 #include "channel.hpp"
 #include "consumer.hpp"
+#include "vhost.hpp"
 
 namespace warren::broker {
 
@@ -13,7 +14,40 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
       id_(id),
       name_(std::move(name)),
       options_(std::move(options)),
-      exclusive_owner_(exclusive_owner) {}
+      exclusive_owner_(exclusive_owner) {
+  const auto& args = options_.arguments;
+  if (const auto* ttl = protocol::find_field(args, "x-message-ttl")) {
+    message_ttl_ = std::chrono::milliseconds(ttl->as_int().value_or(0));
+    may_expire_ = true;
+  }
+  if (const auto* dlx = protocol::find_field(args, "x-dead-letter-exchange")) {
+    if (dlx->as_string() != nullptr) dead_letter_exchange_ = *dlx->as_string();
+  }
+  if (const auto* key = protocol::find_field(args, "x-dead-letter-routing-key")) {
+    if (key->as_string() != nullptr) dead_letter_routing_key_ = *key->as_string();
+  }
+}
+
+Queue::~Queue() = default;
+
+std::optional<std::string> Queue::validate_arguments(const protocol::FieldTable& args) {
+  if (const auto* ttl = protocol::find_field(args, "x-message-ttl")) {
+    auto v = ttl->as_int();
+    if (!v) return "invalid arg 'x-message-ttl': expected an integer";
+    if (*v < 0) return "invalid arg 'x-message-ttl': {value_negative," + std::to_string(*v) + "}";
+  }
+  for (const char* name : {"x-dead-letter-exchange", "x-dead-letter-routing-key"}) {
+    const auto* v = protocol::find_field(args, name);
+    if (v != nullptr && v->as_string() == nullptr) {
+      return std::string("invalid arg '") + name + "': expected a string";
+    }
+  }
+  if (protocol::find_field(args, "x-dead-letter-routing-key") != nullptr &&
+      protocol::find_field(args, "x-dead-letter-exchange") == nullptr) {
+    return "invalid arg 'x-dead-letter-routing-key': x-dead-letter-exchange must be set too";
+  }
+  return std::nullopt;
+}
 
 bool Queue::has_exclusive_consumer() const {
   return std::any_of(consumers_.begin(), consumers_.end(),
@@ -21,8 +55,52 @@ bool Queue::has_exclusive_consumer() const {
 }
 
 void Queue::publish(MessagePtr message) {
-  ready_.push_back(Entry{std::move(message), next_seq_++, false});
+  Entry entry{std::move(message), next_seq_++, false};
+  if (message_ttl_ || entry.message->ttl_ms >= 0) {
+    auto ttl = std::chrono::milliseconds(entry.message->ttl_ms >= 0 ? entry.message->ttl_ms
+                                                                     : message_ttl_->count());
+    if (message_ttl_ && *message_ttl_ < ttl) ttl = *message_ttl_;
+    entry.expires_at = std::chrono::steady_clock::now() + ttl;
+    may_expire_ = true;
+  }
+  ready_.push_back(std::move(entry));
   if (!consumers_.empty()) dispatch();
+  // A TTL of 0 means "now or never": undelivered, it expires at once.
+  if (may_expire_) expire_head();
+}
+
+void Queue::expire_head() {
+  if (!may_expire_ || deleted_) return;
+  const auto now = std::chrono::steady_clock::now();
+  while (!ready_.empty() && ready_.front().expires_at <= now) {
+    MessagePtr message = std::move(ready_.front().message);
+    ready_.pop_front();
+    dead_letter(message, "expired");
+  }
+  arm_expiry_timer();
+}
+
+void Queue::arm_expiry_timer() {
+  if (ready_.empty() || deleted_) return;
+  const auto deadline = ready_.front().expires_at;
+  if (deadline == std::chrono::steady_clock::time_point::max() || deadline == timer_deadline_) {
+    return;
+  }
+  if (!expiry_timer_) expiry_timer_ = std::make_unique<boost::asio::steady_timer>(vhost_.io());
+  timer_deadline_ = deadline;
+  expiry_timer_->expires_at(deadline);
+  expiry_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->timer_deadline_ = std::chrono::steady_clock::time_point::max();
+    self->expire_head();
+  });
+}
+
+void Queue::dead_letter(const MessagePtr& message, std::string_view reason) {
+  if (dead_letter_exchange_ && !deleted_) {
+    vhost_.dead_letter(*this, *message, reason, *dead_letter_exchange_, dead_letter_routing_key_);
+  }
 }
 
 void Queue::requeue(Entry entry) {
@@ -75,6 +153,7 @@ void Queue::dispatch() {
   // consumer); the outer loop picks it up.
   if (dispatching_ || deleted_) return;
   dispatching_ = true;
+  if (may_expire_) expire_head();
   while (!ready_.empty()) {
     Consumer* consumer = pick_consumer();
     if (consumer == nullptr) break;
@@ -86,6 +165,7 @@ void Queue::dispatch() {
 }
 
 bool Queue::take(Entry& out) {
+  expire_head();
   if (ready_.empty()) return false;
   out = std::move(ready_.front());
   ready_.pop_front();
@@ -119,6 +199,7 @@ void Queue::remove_consumer(Consumer* consumer) {
 
 void Queue::mark_deleted() {
   deleted_ = true;
+  if (expiry_timer_) expiry_timer_->cancel();
   ready_.clear();
   consumers_.clear();
 }

@@ -8,11 +8,15 @@
 // by it, so a message that is requeued (nack, reject, a closed channel) goes
 // back to its original position, as in RabbitMQ.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include "message.hpp"
 #include "warren/protocol/field_table.hpp"
@@ -36,10 +40,17 @@ class Queue : public std::enable_shared_from_this<Queue> {
     MessagePtr message;
     std::uint64_t seq = 0;
     bool redelivered = false;
+    // Steady-clock deadline; time_point::max() when the message never expires.
+    std::chrono::steady_clock::time_point expires_at = std::chrono::steady_clock::time_point::max();
   };
 
   Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions options,
         Connection* exclusive_owner);
+  ~Queue();
+
+  // Checks the x-arguments this queue understands; the error's text names the
+  // argument, as RabbitMQ's does.
+  static std::optional<std::string> validate_arguments(const protocol::FieldTable& arguments);
 
   std::uint64_t id() const { return id_; }
   const std::string& name() const { return name_; }
@@ -65,6 +76,11 @@ class Queue : public std::enable_shared_from_this<Queue> {
   bool take(Entry& out);
   // Removes all ready messages; returns how many.
   std::size_t purge();
+  // A message left the queue for good (rejected, expired): it goes to the
+  // dead-letter exchange if the queue has one, else it is dropped.
+  void dead_letter(const MessagePtr& message, std::string_view reason);
+  // Drops (dead-letters) expired messages at the head.
+  void expire_head();
 
   // An unacked delivery from this queue was settled (acked, requeued, dropped).
   void settled(std::uint64_t n = 1) { unacked_ -= n; }
@@ -80,6 +96,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
 
  private:
   Consumer* pick_consumer();
+  void arm_expiry_timer();
 
   VHost& vhost_;
   const std::uint64_t id_;
@@ -96,6 +113,14 @@ class Queue : public std::enable_shared_from_this<Queue> {
   bool ever_had_consumers_ = false;
   bool dispatching_ = false;
   bool deleted_ = false;
+
+  // From the arguments.
+  std::optional<std::chrono::milliseconds> message_ttl_;
+  std::optional<std::string> dead_letter_exchange_;
+  std::optional<std::string> dead_letter_routing_key_;
+  bool may_expire_ = false;  // queue TTL, or a message with its own TTL arrived
+  std::unique_ptr<boost::asio::steady_timer> expiry_timer_;
+  std::chrono::steady_clock::time_point timer_deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 }  // namespace warren::broker

@@ -4,9 +4,11 @@
 #include <random>
 
 #include "channel.hpp"
+#include "dead_letter.hpp"
 #include "consumer.hpp"
 #include "warren/protocol/properties.hpp"
 #include "warren/routing/exchange_type_registry.hpp"
+#include "warren/routing/exchange_types.hpp"
 
 namespace warren::broker {
 
@@ -20,7 +22,7 @@ const char* bool_text(bool b) { return b ? "true" : "false"; }
 std::string field_text(const protocol::FieldValue* v) {
   if (v == nullptr) return "none";
   if (auto s = v->as_string()) return "'" + *s + "'";
-  if (auto i = v->as_int()) return std::to_string(*i);
+  if (auto i = v->as_int()) return "'" + std::to_string(*i) + "'";
   return std::string("a value of type '") + v->type_letter() + "'";
 }
 
@@ -46,7 +48,7 @@ bool has_reserved_prefix(std::string_view name) { return name.starts_with("amq."
 
 }  // namespace
 
-VHost::VHost(std::string name) : name_(std::move(name)) {
+VHost::VHost(boost::asio::io_context& io, std::string name) : io_(io), name_(std::move(name)) {
   // The default exchange and the predeclared amq.* ones, as RabbitMQ has them.
   add_exchange(Exchange{0, "", "direct", true, false, false, {}});
   add_exchange(Exchange{0, "amq.direct", "direct", true, false, false, {}});
@@ -147,7 +149,7 @@ MaybeError VHost::delete_exchange(std::string_view name, bool if_unused) {
   }
   if (has_reserved_prefix(name) && find_exchange(name) != nullptr) {
     return amqp_error(protocol::kAccessRefused,
-                      "deletion of system exchange '{}' in vhost '{}' refused", name, name_);
+                      "deletion of system exchange '{}' in vhost '{}' not allowed", name, name_);
   }
   const Exchange* exchange = find_exchange(name);
   if (exchange == nullptr) return std::nullopt;  // idempotent, as in RabbitMQ
@@ -166,10 +168,16 @@ void VHost::remove_exchange(const Exchange& exchange) {
   exchange_names_.erase(id);
   exchanges_.erase(exchange.name);  // `exchange` dangles from here on
   // Exchanges bound to it lost a binding; auto-delete ones may now go.
+  delete_unused_auto_delete_exchanges();
+}
+
+void VHost::delete_unused_auto_delete_exchanges() {
+  // Ids first: deleting changes the map (and may cascade).
+  std::vector<std::uint64_t> candidates;
   for (auto& [name, x] : exchanges_) {
-    (void)name;
-    if (x.auto_delete) maybe_auto_delete_exchange(x.id);
+    if (x.auto_delete) candidates.push_back(x.id);
   }
+  for (std::uint64_t id : candidates) maybe_auto_delete_exchange(id);
 }
 
 void VHost::maybe_auto_delete_exchange(std::uint64_t id) {
@@ -191,7 +199,8 @@ MaybeError VHost::declare_queue(const QueueDeclare& spec, Connection* requester,
     return lookup_queue(spec.name, requester, out);
   }
   if (existing) {
-    if (existing->options().exclusive && existing->exclusive_owner() != requester) {
+    if (existing->options().exclusive &&
+        (existing->exclusive_owner() != requester || !spec.options.exclusive)) {
       return amqp_error(protocol::kResourceLocked,
                         "cannot obtain exclusive access to locked queue '{}' in vhost '{}'. It "
                         "could be originally declared on another connection or the exclusive "
@@ -223,6 +232,10 @@ MaybeError VHost::declare_queue(const QueueDeclare& spec, Connection* requester,
     }
     *out = existing;
     return std::nullopt;
+  }
+  if (auto problem = Queue::validate_arguments(spec.options.arguments)) {
+    return amqp_error(protocol::kPreconditionFailed, "{} for queue '{}' in vhost '{}'", *problem,
+                      spec.name, name_);
   }
   std::string name = spec.name;
   if (name.empty()) {
@@ -276,11 +289,7 @@ void VHost::delete_queue(const std::shared_ptr<Queue>& queue) {
   }
   queues_by_id_.erase(queue->id());
   queues_.erase(queue->name());
-  std::vector<std::uint64_t> auto_delete;
-  for (auto& [name, x] : exchanges_) {
-    if (x.auto_delete) auto_delete.push_back(x.id);
-  }
-  for (std::uint64_t id : auto_delete) maybe_auto_delete_exchange(id);
+  delete_unused_auto_delete_exchanges();
 }
 
 void VHost::delete_exclusive_queues(const Connection* owner) {
@@ -324,6 +333,11 @@ MaybeError VHost::bind(const BindingSpec& spec, const Connection* requester) {
   const Exchange* source = nullptr;
   routing::Binding binding;
   if (auto err = resolve_binding(spec, requester, &source, &binding)) return err;
+  if (source->type == "headers") {
+    if (auto problem = routing::validate_headers_binding(binding.arguments)) {
+      return amqp_error(protocol::kPreconditionFailed, "{}", *problem);
+    }
+  }
   if (router_.table(source->id)->bind(binding) && source->type == "headers") ++headers_bindings_;
   return std::nullopt;
 }
@@ -331,7 +345,11 @@ MaybeError VHost::bind(const BindingSpec& spec, const Connection* requester) {
 MaybeError VHost::unbind(const BindingSpec& spec, const Connection* requester) {
   const Exchange* source = nullptr;
   routing::Binding binding;
-  if (auto err = resolve_binding(spec, requester, &source, &binding)) return err;
+  if (auto err = resolve_binding(spec, requester, &source, &binding)) {
+    // Unbinding from or to something that does not exist succeeds, as in RabbitMQ.
+    if (err->code == protocol::kNotFound) return std::nullopt;
+    return err;
+  }
   if (router_.table(source->id)->unbind(binding)) {
     if (source->type == "headers") --headers_bindings_;
     maybe_auto_delete_exchange(source->id);
@@ -351,6 +369,29 @@ void VHost::route(const Exchange& exchange, std::string_view routing_key,
   router_.route(exchange.id, routing_key, headers, route_scratch_);
   for (std::uint64_t id : route_scratch_) {
     if (Queue* q = queue_by_id(id)) queues_out.push_back(q);
+  }
+}
+
+}  // namespace warren::broker
+
+namespace warren::broker {
+
+void VHost::dead_letter(const Queue& source, const Message& message, std::string_view reason,
+                        const std::string& dlx, const std::optional<std::string>& dlx_routing_key) {
+  const Exchange* exchange = find_exchange(dlx);
+  if (exchange == nullptr) return;  // as RabbitMQ: a missing DLX drops the message
+  std::shared_ptr<Message> copy =
+      dead_lettered_copy(message, source.name(), reason, dlx, dlx_routing_key);
+  if (!copy) return;
+  std::vector<Queue*> targets;
+  route(*exchange, copy->routing_key, copy->properties, targets);
+  if (targets.empty()) return;
+  protocol::BasicProperties props;
+  protocol::decode_properties(copy->properties, props);
+  const protocol::FieldTable* headers = props.headers ? &*props.headers : nullptr;
+  MessagePtr shared = std::move(copy);
+  for (Queue* q : targets) {
+    if (!dead_letter_cycle(headers, q->name())) q->publish(shared);
   }
 }
 

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+
 #include "amqp_error.hpp"
 #include "queue.hpp"
 #include "warren/protocol/field_table.hpp"
@@ -58,11 +60,12 @@ struct BindingSpec {
 // Observer of queue deletion (consumers must be told). Implemented by Channel.
 class VHost {
  public:
-  explicit VHost(std::string name);
+  VHost(boost::asio::io_context& io, std::string name);
   VHost(const VHost&) = delete;
   VHost& operator=(const VHost&) = delete;
 
   const std::string& name() const { return name_; }
+  boost::asio::io_context& io() { return io_; }
 
   // --- exchanges
   // On success `*out` is the declared (or existing, equivalent) exchange.
@@ -94,6 +97,10 @@ class VHost {
   std::size_t queue_count() const { return queues_.size(); }
   std::size_t exchange_count() const { return exchanges_.size(); }
 
+  // Routes a dead-lettered copy of `message` from `source` through `dlx`.
+  void dead_letter(const Queue& source, const Message& message, std::string_view reason,
+                   const std::string& dlx, const std::optional<std::string>& dlx_routing_key);
+
   // --- bindings
   MaybeError bind(const BindingSpec& spec, const Connection* requester);
   MaybeError unbind(const BindingSpec& spec, const Connection* requester);
@@ -107,11 +114,12 @@ class VHost {
   std::uint64_t exchange_id(std::string_view name);
   void add_exchange(Exchange exchange);
   void remove_exchange(const Exchange& exchange);
-  bool exchange_has_bindings_as_source_or_destination(const Exchange& exchange) const;
   void maybe_auto_delete_exchange(std::uint64_t exchange_id);
+  void delete_unused_auto_delete_exchanges();
   MaybeError resolve_binding(const BindingSpec& spec, const Connection* requester,
                              const Exchange** source, routing::Binding* binding);
 
+  boost::asio::io_context& io_;
   const std::string name_;
   routing::Router router_;
   std::unordered_map<std::string, Exchange> exchanges_;

@@ -46,7 +46,7 @@ Options parse(int argc, char** argv) {
       return std::strtoull(argv[++i], nullptr, 10);
     };
     if (arg == "--quick") {
-      options.routes = 200'000;
+      options.routes = 20'000;
     } else if (arg == "--bindings") {
       options.bindings = number("--bindings");
     } else if (arg == "--routes") {
@@ -54,8 +54,7 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--seed") {
       options.seed = number("--seed");
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--bindings N] [--routes N] [--seed N]\n",
-                   argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--bindings N] [--routes N] [--seed N]\n", argv[0]);
       std::exit(2);
     }
   }
@@ -63,19 +62,19 @@ Options parse(int argc, char** argv) {
 }
 
 // Keys and patterns of 3 to 5 words, each word from a per-level vocabulary
-// of 20 ("l2w7"). Patterns replace words with '*' (15%) or '#' (4%).
+// of 50 ("l2w7"). Patterns replace words with '*' (10%) or '#' (2%).
 std::string random_words(std::mt19937_64& rng, bool pattern) {
   std::uniform_int_distribution<int> length(3, 5);
-  std::uniform_int_distribution<int> word(0, 19);
+  std::uniform_int_distribution<int> word(0, 49);
   std::uniform_int_distribution<int> percent(0, 99);
   std::string out;
   const int n = length(rng);
   for (int level = 0; level < n; ++level) {
     if (level > 0) out += '.';
     const int roll = pattern ? percent(rng) : 99;
-    if (roll < 15) {
+    if (roll < 10) {
       out += '*';
-    } else if (roll < 19) {
+    } else if (roll < 12) {
       out += '#';
     } else {
       out += 'l' + std::to_string(level) + 'w' + std::to_string(word(rng));
@@ -103,9 +102,11 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> patterns;
   patterns.reserve(options.bindings);
-  for (std::size_t i = 0; i < options.bindings; ++i) patterns.push_back(random_words(rng, true));
+  for (std::size_t i = 0; i < options.bindings; ++i)
+    patterns.push_back(random_words(rng, true));
   std::vector<std::string> keys;
-  for (int i = 0; i < 4096; ++i) keys.push_back(random_words(rng, false));
+  for (int i = 0; i < 4096; ++i)
+    keys.push_back(random_words(rng, false));
 
   Router router;
   router.add_exchange(1, types.create("topic"));

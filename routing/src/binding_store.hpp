@@ -96,7 +96,8 @@ class BindingStore {
   std::size_t size() const { return by_identity_.size(); }
 
   void for_each(const std::function<void(const Binding&)>& visit) const {
-    for (const auto& [hash, record] : by_identity_) visit(record->binding);
+    for (const auto& [hash, record] : by_identity_)
+      visit(record->binding);
   }
 
  private:

@@ -45,7 +45,8 @@ class DirectTable final : public BindingTable {
              std::vector<Destination>& out) const override {
     auto it = buckets_.find(routing_key);
     if (it == buckets_.end()) return;
-    for (const Entry& entry : it->second) out.push_back(entry.destination);
+    for (const Entry& entry : it->second)
+      out.push_back(entry.destination);
   }
 
   std::size_t size() const override { return store_.size(); }
@@ -81,6 +82,8 @@ class DirectTable final : public BindingTable {
 
 }  // namespace
 
-std::unique_ptr<BindingTable> make_direct_table() { return std::make_unique<DirectTable>(); }
+std::unique_ptr<BindingTable> make_direct_table() {
+  return std::make_unique<DirectTable>();
+}
 
 }  // namespace warren::routing

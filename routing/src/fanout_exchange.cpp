@@ -35,7 +35,8 @@ class FanoutTable final : public BindingTable {
 
   void route(std::string_view /*routing_key*/, const protocol::FieldTable* /*headers*/,
              std::vector<Destination>& out) const override {
-    for (const Entry& entry : entries_) out.push_back(entry.destination);
+    for (const Entry& entry : entries_)
+      out.push_back(entry.destination);
   }
 
   std::size_t size() const override { return store_.size(); }
@@ -68,6 +69,8 @@ class FanoutTable final : public BindingTable {
 
 }  // namespace
 
-std::unique_ptr<BindingTable> make_fanout_table() { return std::make_unique<FanoutTable>(); }
+std::unique_ptr<BindingTable> make_fanout_table() {
+  return std::make_unique<FanoutTable>();
+}
 
 }  // namespace warren::routing

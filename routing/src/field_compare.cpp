@@ -38,7 +38,9 @@ std::size_t combine(std::size_t seed, std::size_t value) {
   return seed ^ (mix(value) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
 }
 
-std::size_t hash_bytes(std::string_view bytes) { return std::hash<std::string_view>{}(bytes); }
+std::size_t hash_bytes(std::string_view bytes) {
+  return std::hash<std::string_view>{}(bytes);
+}
 
 std::size_t hash_double(double d) {
   if (std::isnan(d)) return 0x7ff8;
@@ -46,7 +48,9 @@ std::size_t hash_double(double d) {
   return std::bit_cast<std::uint64_t>(d);
 }
 
-bool same_double(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+bool same_double(double a, double b) {
+  return a == b || (std::isnan(a) && std::isnan(b));
+}
 
 template <typename T>
 constexpr bool kIsInteger = std::is_integral_v<T> && !std::is_same_v<T, bool>;
@@ -125,7 +129,9 @@ bool erlang_equal_typed(const FieldValue& a, const FieldValue& b) {
 
 }  // namespace
 
-char type_letter(const FieldValue& value) { return kTypeLetters[value.value.index()]; }
+char type_letter(const FieldValue& value) {
+  return kTypeLetters[value.value.index()];
+}
 
 bool identical(const FieldValue& a, const FieldValue& b) {
   if (a.value.index() != b.value.index()) return false;
@@ -136,8 +142,9 @@ bool identical(const FieldValue& a, const FieldValue& b) {
         if constexpr (std::is_floating_point_v<T>) {
           return same_double(x, y);
         } else if constexpr (std::is_same_v<T, FieldArray>) {
-          return std::equal(x.begin(), x.end(), y.begin(), y.end(),
-                            [](const FieldValue& p, const FieldValue& q) { return identical(p, q); });
+          return std::equal(
+              x.begin(), x.end(), y.begin(), y.end(),
+              [](const FieldValue& p, const FieldValue& q) { return identical(p, q); });
         } else if constexpr (std::is_same_v<T, FieldTable>) {
           return identical(x, y);
         } else {
@@ -175,7 +182,8 @@ std::size_t identity_hash(const FieldValue& value) {
           return combine(seed, v.seconds);
         } else if constexpr (std::is_same_v<T, FieldArray>) {
           std::size_t h = mix(seed);
-          for (const FieldValue& element : v) h = combine(h, identity_hash(element));
+          for (const FieldValue& element : v)
+            h = combine(h, identity_hash(element));
           return h;
         } else {
           static_assert(std::is_same_v<T, FieldTable>);

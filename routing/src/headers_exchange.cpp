@@ -51,27 +51,46 @@ XMatch parse_x_match(const FieldTable& arguments) {
 
 std::string_view erlang_type_name(char letter) {
   switch (letter) {
-    case 'V': return "void";
-    case 't': return "bool";
-    case 'b': return "byte";
-    case 'B': return "unsignedbyte";
-    case 's': return "short";
-    case 'u': return "unsignedshort";
-    case 'I': return "signedint";
-    case 'i': return "unsignedint";
-    case 'l': return "long";
-    case 'f': return "float";
-    case 'd': return "double";
-    case 'D': return "decimal";
-    case 'x': return "binary";
-    case 'T': return "timestamp";
-    case 'A': return "array";
-    case 'F': return "table";
-    default: return "longstr";
+    case 'V':
+      return "void";
+    case 't':
+      return "bool";
+    case 'b':
+      return "byte";
+    case 'B':
+      return "unsignedbyte";
+    case 's':
+      return "short";
+    case 'u':
+      return "unsignedshort";
+    case 'I':
+      return "signedint";
+    case 'i':
+      return "unsignedint";
+    case 'l':
+      return "long";
+    case 'f':
+      return "float";
+    case 'd':
+      return "double";
+    case 'D':
+      return "decimal";
+    case 'x':
+      return "binary";
+    case 'T':
+      return "timestamp";
+    case 'A':
+      return "array";
+    case 'F':
+      return "table";
+    default:
+      return "longstr";
   }
 }
 
-bool name_less(const FieldEntry* a, const FieldEntry* b) { return a->name < b->name; }
+bool name_less(const FieldEntry* a, const FieldEntry* b) {
+  return a->name < b->name;
+}
 
 // A binding compiled for matching: the arguments that take part, sorted.
 struct Matcher {
@@ -131,8 +150,7 @@ class HeadersTable final : public BindingTable {
     Record* record = store_.insert(binding);
     if (record == nullptr) return false;
     record->placement.slot = static_cast<std::uint32_t>(entries_.size());
-    entries_.push_back(
-        Entry{binding.destination, record, Matcher(record->binding.arguments)});
+    entries_.push_back(Entry{binding.destination, record, Matcher(record->binding.arguments)});
     return true;
   }
 
@@ -154,7 +172,8 @@ class HeadersTable final : public BindingTable {
     thread_local std::vector<const FieldEntry*> sorted;  // reused: no allocation once grown
     sorted.clear();
     if (headers != nullptr) {
-      for (const FieldEntry& entry : *headers) sorted.push_back(&entry);
+      for (const FieldEntry& entry : *headers)
+        sorted.push_back(&entry);
       stable_sort_by_name(sorted);
     }
     for (const Entry& entry : entries_) {
@@ -220,6 +239,8 @@ std::optional<std::string> validate_headers_binding(const FieldTable& arguments)
          std::string(erlang_type_name(detail::type_letter(*value))) + "; expected longstr";
 }
 
-std::unique_ptr<BindingTable> make_headers_table() { return std::make_unique<HeadersTable>(); }
+std::unique_ptr<BindingTable> make_headers_table() {
+  return std::make_unique<HeadersTable>();
+}
 
 }  // namespace warren::routing

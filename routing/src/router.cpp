@@ -1,6 +1,7 @@
 #include "warren/routing/router.hpp"
 
 #include <optional>
+#include <stdexcept>
 #include <utility>
 
 #include "scratch_map.hpp"
@@ -29,6 +30,7 @@ struct RouteScratch {
 
 void Router::add_exchange(std::uint64_t exchange_id, std::unique_ptr<BindingTable> table,
                           std::optional<std::uint64_t> alternate) {
+  if (!table) throw std::invalid_argument("Router::add_exchange: null binding table");
   exchanges_.insert_or_assign(exchange_id, Entry{std::move(table), alternate});
 }
 
@@ -48,12 +50,14 @@ std::optional<std::uint64_t> Router::alternate(std::uint64_t exchange_id) const 
 void Router::remove_exchange(std::uint64_t exchange_id) {
   exchanges_.erase(exchange_id);
   const Destination gone{DestinationKind::kExchange, exchange_id};
-  for (auto& [id, entry] : exchanges_) entry.table->unbind_all(gone);
+  for (auto& [id, entry] : exchanges_)
+    entry.table->unbind_all(gone);
 }
 
 void Router::remove_queue(std::uint64_t queue_id) {
   const Destination gone{DestinationKind::kQueue, queue_id};
-  for (auto& [id, entry] : exchanges_) entry.table->unbind_all(gone);
+  for (auto& [id, entry] : exchanges_)
+    entry.table->unbind_all(gone);
 }
 
 BindingTable* Router::table(std::uint64_t exchange_id) {

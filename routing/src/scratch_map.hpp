@@ -26,7 +26,8 @@ class StampedMap {
   void clear() {
     size_ = 0;
     if (++round_ == 0) {  // wrapped: old stamps could look current again
-      for (Slot& slot : slots_) slot.round = 0;
+      for (Slot& slot : slots_)
+        slot.round = 0;
       round_ = 1;
     }
   }
@@ -60,8 +61,8 @@ class StampedMap {
   };
 
   void grow() {
-    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(std::max<std::size_t>(
-                                                      16, slots_.size() * 2)));
+    std::vector<Slot> old =
+        std::exchange(slots_, std::vector<Slot>(std::max<std::size_t>(16, slots_.size() * 2)));
     const std::uint32_t current = round_;
     size_ = 0;
     for (const Slot& slot : old) {
@@ -90,7 +91,8 @@ class IdDeduper {
       ids.push_back(id);
       if (ids.size() > kLinearLimit) {
         spilled_ = true;
-        for (std::uint64_t known : ids) seen_.insert(known);
+        for (std::uint64_t known : ids)
+          seen_.insert(known);
       }
       return true;
     }

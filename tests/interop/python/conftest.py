@@ -37,25 +37,33 @@ class Broker:
         args = [self.binary, "--bind", "127.0.0.1", "--amqp-port", "0", "--http-port", "0",
                 "--data-dir", self.data_dir, *self.extra_args]
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, bufsize=0)
         # Readiness signal: one stdout line "warren ready amqp=HOST:PORT [http=HOST:PORT]".
+        # Read raw bytes (no buffered readline) so select() sees everything.
         import select
         import time
         deadline = time.monotonic() + timeout
+        buf = b""
         line = b""
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+        fd = self.proc.stdout.fileno()
+        while time.monotonic() < deadline and not line:
+            r, _, _ = select.select([fd], [], [], 0.2)
             if r:
-                line = self.proc.stdout.readline()
-                if not line:
+                chunk = os.read(fd, 4096)
+                if not chunk:
                     break
-                if line.startswith(b"warren ready"):
-                    break
-            if self.proc.poll() is not None:
+                buf += chunk
+                for candidate in buf.split(b"\n")[:-1]:
+                    if candidate.startswith(b"warren ready"):
+                        line = candidate
+                        break
+            elif self.proc.poll() is not None:
                 break
-        if not line.startswith(b"warren ready"):
+        if not line:
+            log = open(self.log_path).read()[-4000:]
             self.stop()
-            raise RuntimeError("warren did not become ready; log: " + open(self.log_path).read()[-4000:])
+            self.cleanup()
+            raise RuntimeError("warren did not become ready; log: " + log)
         fields = dict(f.split("=", 1) for f in line.decode().split()[2:])
         self.host, port = fields["amqp"].rsplit(":", 1)
         self.port = int(port)

@@ -1,9 +1,10 @@
 """A tiny hand-written AMQP 0-9-1 codec over raw sockets, for feeding a broker bad input.
 
-Deliberately independent of the broker's own codec: just frames, the handful of field types
-the handshake needs (octet/short/long/longlong, shortstr, longstr, an empty or simple field
-table) and enough helpers to complete a handshake, open a channel and read back the server's
-connection.close / channel.close. Every socket operation has a timeout.
+Deliberately independent of the broker's own codec: frames, the few field types the handshake
+needs (octet/short/long/longlong, shortstr, longstr, a flat field table), and just enough client
+to complete a handshake (PLAIN guest/guest), open channels, declare a queue, publish, confirm,
+basic.get, and read back the server's connection.close / channel.close. Every socket read has a
+deadline; `raw_test_timeout` (autouse when imported into a test module) bounds a whole test.
 """
 
 import os

@@ -67,9 +67,8 @@ def test_confirm_delivery_tags_via_async_callbacks(conn, names):
 
 def test_confirm_select_is_idempotent(ch):
     ch.confirm_delivery()
-    ok = ch._impl  # a second confirm.select on the wire must get confirm.select-ok again
-    got = []
-    ok.confirm_delivery(ack_nack_callback=lambda f: None, callback=lambda f: got.append(f))
+    got = []  # a second confirm.select on the wire must get confirm.select-ok again
+    ch._impl.confirm_delivery(ack_nack_callback=lambda f: None, callback=lambda f: got.append(f))
     wait_until(ch.connection, lambda: got)
     assert isinstance(got[0].method, pika.spec.Confirm.SelectOk)
 

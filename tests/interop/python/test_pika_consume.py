@@ -2,7 +2,6 @@
 server-sent basic.cancel."""
 
 import pika
-import pytest
 
 from helpers_pika import *  # noqa: F401,F403
 
@@ -236,12 +235,11 @@ def test_consumers_counted_and_removed_with_channel(conn, names):
     assert pub.queue_declare(q, passive=True).method.consumer_count == 0
 
 
-@pytest.mark.parametrize("n_consumers", [3])
-def test_many_consumers_share_load(connect, names, n_consumers):
+def test_three_consumers_share_load_evenly(connect, names):
     c = connect()
     q, pub = fill(c, names, 0)
     cols = []
-    for _ in range(n_consumers):
+    for _ in range(3):
         col = Collector()
         c.channel().basic_consume(q, col, auto_ack=True)
         cols.append(col)

@@ -81,7 +81,7 @@ def test_exclusive_queue_is_locked_for_other_connections(connect, names):
         "bind": lambda c: c.queue_bind(q, "amq.fanout"),
         "delete": lambda c: c.queue_delete(q),
     }
-    for name, op in ops.items():
+    for op in ops.values():
         with channel_closed(405, LOCKED % q):
             op(other.channel())
     # Publishing to it through the default exchange is allowed.
@@ -203,13 +203,12 @@ def test_delete_if_empty(conn, names):
 def test_delete_if_unused(conn, names):
     ch = conn.channel()
     q = declare_queue(ch, names)
-    tag = ch.basic_consume(q, lambda *a: None)
+    ch.basic_consume(q, lambda *a: None)
     with channel_closed(406, "PRECONDITION_FAILED - queue '%s' in vhost '/' in use" % q):
         ch.queue_delete(q, if_unused=True)
     # The failed delete closed the channel, and with it the consumer.
     ch = conn.channel()
     assert ch.queue_declare(q, passive=True).method.consumer_count == 0
-    assert tag
     ch.queue_delete(q, if_unused=True)
 
 

@@ -23,7 +23,9 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new[](std::size_t size) {
+  return operator new(size);
+}
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
   allocations.fetch_add(1, std::memory_order_relaxed);
   return std::malloc(size == 0 ? 1 : size);
@@ -31,12 +33,24 @@ void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
 void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
   return operator new(size, tag);
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
 
 using namespace warren::routing;
 using namespace warren::routing::test;
@@ -73,10 +87,10 @@ TEST_CASE("route allocates nothing in the steady state", "[routing][router][allo
     std::size_t queues;
   };
   const Case cases[] = {
-      {1, "a.3.x", nullptr, 10},      {1, "a.3.k1", nullptr, 30},  // e2e to direct
-      {1, "a.3.fan", nullptr, 11},    {1, "nothing", &headers, 41},  // AE -> fanout -> headers
-      {2, "k7", nullptr, 20},         {3, "b", nullptr, 2},
-      {4, "", &headers, 40},          {4, "", nullptr, 0},
+      {1, "a.3.x", nullptr, 10},   {1, "a.3.k1", nullptr, 30},    // e2e to direct
+      {1, "a.3.fan", nullptr, 11}, {1, "nothing", &headers, 41},  // AE -> fanout -> headers
+      {2, "k7", nullptr, 20},      {3, "b", nullptr, 2},
+      {4, "", &headers, 40},       {4, "", nullptr, 0},
   };
   std::vector<std::uint64_t> out;
   out.reserve(1024);

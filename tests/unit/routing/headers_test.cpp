@@ -85,15 +85,15 @@ TEST_CASE("headers: x- arguments are ignored unless -with-x", "[routing][headers
   const FieldTable any{{"x-match", str("any")}, {"x-tag", str("t")}, {"a", std::int32_t{1}}};
   CHECK_FALSE(matches(any, FieldTable{{"x-tag", str("t")}}));
 
-  const FieldTable all_x{{"x-match", str("all-with-x")}, {"a", std::int32_t{1}},
-                         {"x-tag", str("t")}};
+  const FieldTable all_x{
+      {"x-match", str("all-with-x")}, {"a", std::int32_t{1}}, {"x-tag", str("t")}};
   CHECK_FALSE(matches(all_x, FieldTable{{"a", std::int32_t{1}}}));
   CHECK(matches(all_x, FieldTable{{"a", std::int32_t{1}}, {"x-tag", str("t")}}));
   // x-match itself is never matched, even with -with-x.
   CHECK(matches(all_x, FieldTable{{"x-tag", str("t")}, {"a", std::int32_t{1}}}));
 
-  const FieldTable any_x{{"x-match", str("any-with-x")}, {"a", std::int32_t{1}},
-                         {"x-tag", str("t")}};
+  const FieldTable any_x{
+      {"x-match", str("any-with-x")}, {"a", std::int32_t{1}}, {"x-tag", str("t")}};
   CHECK(matches(any_x, FieldTable{{"x-tag", str("t")}}));
   CHECK_FALSE(matches(any_x, FieldTable{{"x-tag", str("u")}, {"x-match", str("any-with-x")}}));
 }
@@ -166,27 +166,34 @@ TEST_CASE("headers values compare as Erlang's ==", "[routing][headers]") {
     CHECK_FALSE(value_matches(Decimal{0, 1}, std::int32_t{1}));
   }
   SECTION("arrays and tables compare element types too") {
-    CHECK(value_matches(FieldArray{std::int32_t{1}, str("x")}, FieldArray{std::int32_t{1}, str("x")}));
+    CHECK(value_matches(FieldArray{std::int32_t{1}, str("x")},
+                        FieldArray{std::int32_t{1}, str("x")}));
     CHECK_FALSE(value_matches(FieldArray{std::int32_t{1}}, FieldArray{std::int64_t{1}}));
     CHECK_FALSE(value_matches(FieldArray{str("x")}, FieldArray{ByteArray{"x"}}));
-    CHECK_FALSE(value_matches(FieldArray{std::int32_t{1}}, FieldArray{std::int32_t{1}, std::int32_t{1}}));
+    CHECK_FALSE(
+        value_matches(FieldArray{std::int32_t{1}}, FieldArray{std::int32_t{1}, std::int32_t{1}}));
     CHECK(value_matches(FieldTable{{"k", std::int32_t{1}}}, FieldTable{{"k", std::int32_t{1}}}));
-    CHECK_FALSE(value_matches(FieldTable{{"k", std::int32_t{1}}}, FieldTable{{"k", std::int64_t{1}}}));
-    CHECK_FALSE(value_matches(FieldTable{{"k", std::int32_t{1}}}, FieldTable{{"j", std::int32_t{1}}}));
+    CHECK_FALSE(
+        value_matches(FieldTable{{"k", std::int32_t{1}}}, FieldTable{{"k", std::int64_t{1}}}));
+    CHECK_FALSE(
+        value_matches(FieldTable{{"k", std::int32_t{1}}}, FieldTable{{"j", std::int32_t{1}}}));
     // Nested tables are not sorted: order matters.
-    CHECK_FALSE(value_matches(FieldTable{{"a", true}, {"b", true}}, FieldTable{{"b", true}, {"a", true}}));
+    CHECK_FALSE(
+        value_matches(FieldTable{{"a", true}, {"b", true}}, FieldTable{{"b", true}, {"a", true}}));
     // Both are the empty Erlang list.
     CHECK(value_matches(FieldArray{}, FieldTable{}));
     CHECK(value_matches(FieldTable{}, FieldArray{}));
     CHECK_FALSE(value_matches(FieldArray{}, str("")));
-    CHECK(value_matches(FieldArray{FieldArray{std::int32_t{1}}}, FieldArray{FieldArray{std::int32_t{1}}}));
+    CHECK(value_matches(FieldArray{FieldArray{std::int32_t{1}}},
+                        FieldArray{FieldArray{std::int32_t{1}}}));
   }
 }
 
 TEST_CASE("headers: unsorted and duplicate names behave as in RabbitMQ's sorted merge",
           "[routing][headers]") {
   const FieldTable args{{"c", std::int32_t{3}}, {"a", std::int32_t{1}}};
-  CHECK(matches(args, FieldTable{{"c", std::int32_t{3}}, {"b", std::int32_t{2}}, {"a", std::int32_t{1}}}));
+  CHECK(matches(
+      args, FieldTable{{"c", std::int32_t{3}}, {"b", std::int32_t{2}}, {"a", std::int32_t{1}}}));
 
   // The first header of a name is the one compared (stable sort)...
   CHECK_FALSE(matches(FieldTable{{"a", std::int32_t{1}}},
@@ -195,8 +202,9 @@ TEST_CASE("headers: unsorted and duplicate names behave as in RabbitMQ's sorted 
                 FieldTable{{"a", std::int32_t{1}}, {"a", std::int32_t{2}}}));
   // ...and each header is consumed by one argument: the second "a" argument
   // meets no header, so 'any' fails although a header equals it.
-  CHECK_FALSE(matches(FieldTable{{"x-match", str("any")}, {"a", std::int32_t{1}}, {"a", std::int32_t{2}}},
-                      FieldTable{{"a", std::int32_t{2}}}));
+  CHECK_FALSE(
+      matches(FieldTable{{"x-match", str("any")}, {"a", std::int32_t{1}}, {"a", std::int32_t{2}}},
+              FieldTable{{"a", std::int32_t{2}}}));
   CHECK_FALSE(matches(FieldTable{{"a", std::int32_t{1}}, {"a", std::int32_t{1}}},
                       FieldTable{{"a", std::int32_t{1}}}));
   CHECK(matches(FieldTable{{"a", std::int32_t{1}}, {"a", std::int32_t{1}}},
@@ -207,19 +215,25 @@ TEST_CASE("headers: unsorted and duplicate names behave as in RabbitMQ's sorted 
 
   // Many headers, in reverse order.
   FieldTable many;
-  for (int i = 99; i >= 0; --i) many.push_back({"h" + std::to_string(i), std::int32_t{i}});
-  CHECK(matches(FieldTable{{"h7", std::int32_t{7}}, {"h70", std::int32_t{70}}, {"h0", std::int32_t{0}}}, many));
+  for (int i = 99; i >= 0; --i)
+    many.push_back({"h" + std::to_string(i), std::int32_t{i}});
+  CHECK(matches(
+      FieldTable{{"h7", std::int32_t{7}}, {"h70", std::int32_t{70}}, {"h0", std::int32_t{0}}},
+      many));
   CHECK_FALSE(matches(FieldTable{{"h7", std::int32_t{7}}, {"h70", std::int32_t{71}}}, many));
 }
 
 TEST_CASE("headers: an invalid x-match value means all", "[routing][headers]") {
-  const FieldTable args{{"x-match", std::int32_t{1}}, {"a", std::int32_t{1}}, {"b", std::int32_t{2}}};
+  const FieldTable args{
+      {"x-match", std::int32_t{1}}, {"a", std::int32_t{1}}, {"b", std::int32_t{2}}};
   CHECK_FALSE(matches(args, FieldTable{{"a", std::int32_t{1}}}));
   CHECK(matches(args, FieldTable{{"a", std::int32_t{1}}, {"b", std::int32_t{2}}}));
   const FieldTable bogus{{"x-match", str("some")}, {"a", std::int32_t{1}}, {"b", std::int32_t{2}}};
   CHECK_FALSE(matches(bogus, FieldTable{{"a", std::int32_t{1}}}));
   // Only the first x-match counts.
-  const FieldTable twice{{"x-match", str("any")}, {"x-match", str("all")}, {"a", std::int32_t{1}},
+  const FieldTable twice{{"x-match", str("any")},
+                         {"x-match", str("all")},
+                         {"a", std::int32_t{1}},
                          {"b", std::int32_t{2}}};
   CHECK(matches(twice, FieldTable{{"a", std::int32_t{1}}}));
 }
@@ -227,14 +241,15 @@ TEST_CASE("headers: an invalid x-match value means all", "[routing][headers]") {
 TEST_CASE("headers routes every matching binding and ignores the key", "[routing][headers]") {
   auto table = make_headers_table();
   REQUIRE(table->bind(binding(queue(1), "", {{"format", str("pdf")}})));
-  REQUIRE(table->bind(binding(queue(2), "k", {{"x-match", str("any")}, {"format", str("pdf")},
-                                               {"type", str("report")}})));
+  REQUIRE(table->bind(binding(
+      queue(2), "k", {{"x-match", str("any")}, {"format", str("pdf")}, {"type", str("report")}})));
   REQUIRE(table->bind(binding(queue(3), "", {{"type", str("report")}})));
   REQUIRE(table->bind(binding(queue(4), "")));
   const FieldTable headers{{"type", str("report")}};
-  CHECK(routed(*table, "whatever", &headers) == std::vector<Destination>{queue(2), queue(3), queue(4)});
-  REQUIRE(table->unbind(binding(queue(2), "k", {{"type", str("report")}, {"format", str("pdf")},
-                                               {"x-match", str("any")}})));
+  CHECK(routed(*table, "whatever", &headers) ==
+        std::vector<Destination>{queue(2), queue(3), queue(4)});
+  REQUIRE(table->unbind(binding(
+      queue(2), "k", {{"type", str("report")}, {"format", str("pdf")}, {"x-match", str("any")}})));
   CHECK(routed(*table, "", &headers) == std::vector<Destination>{queue(3), queue(4)});
   table->unbind_all(queue(4));
   CHECK(routed(*table, "", nullptr).empty());
@@ -243,7 +258,8 @@ TEST_CASE("headers routes every matching binding and ignores the key", "[routing
 TEST_CASE("validate_headers_binding follows RabbitMQ", "[routing][headers]") {
   CHECK_FALSE(validate_headers_binding(FieldTable{}));
   for (const char* kind : {"all", "any", "all-with-x", "any-with-x"}) {
-    CHECK_FALSE(validate_headers_binding(FieldTable{{"a", std::int32_t{1}}, {"x-match", str(kind)}}));
+    CHECK_FALSE(
+        validate_headers_binding(FieldTable{{"a", std::int32_t{1}}, {"x-match", str(kind)}}));
   }
   auto bad_value = validate_headers_binding(FieldTable{{"x-match", str("ALL")}});
   REQUIRE(bad_value);

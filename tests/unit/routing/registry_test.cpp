@@ -96,7 +96,8 @@ TEST_CASE("every type identifies a binding by destination, key and arguments",
   CHECK(table->size() == 2);
   std::vector<Binding> left = all_bindings(*table);
   REQUIRE(left.size() == 2);
-  for (const Binding& b : left) CHECK((b.destination == queue(2) || b.destination == exchange(1)));
+  for (const Binding& b : left)
+    CHECK((b.destination == queue(2) || b.destination == exchange(1)));
   table->unbind_all(queue(1));  // nothing left to remove: harmless
   table->unbind_all(exchange(1));
   CHECK(table->size() == 1);
@@ -115,9 +116,11 @@ TEST_CASE("every type survives many bindings, unbind_all and rebinding",
     REQUIRE(table->bind(binding(queue(i % 13), "a." + std::to_string(i % 37), args)));
   }
   CHECK(table->size() == 2000);
-  for (std::uint64_t q = 0; q < 13; q += 2) table->unbind_all(queue(q));
+  for (std::uint64_t q = 0; q < 13; q += 2)
+    table->unbind_all(queue(q));
   std::size_t expected = 0;
-  for (std::uint64_t i = 0; i < 2000; ++i) expected += (i % 13) % 2 == 1;
+  for (std::uint64_t i = 0; i < 2000; ++i)
+    expected += (i % 13) % 2 == 1;
   CHECK(table->size() == expected);
   for (std::uint64_t i = 0; i < 2000; ++i) {
     FieldTable args{{"n", std::int64_t(i % 7)}};

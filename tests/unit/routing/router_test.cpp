@@ -1,9 +1,12 @@
+#include "warren/routing/router.hpp"
+
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -11,7 +14,6 @@
 
 #include "routing_test_support.hpp"
 #include "warren/routing/exchange_type_registry.hpp"
-#include "warren/routing/router.hpp"
 
 using namespace warren::routing;
 using namespace warren::routing::test;
@@ -53,6 +55,8 @@ TEST_CASE("router: single exchange, unknown exchange", "[routing][router]") {
   CHECK(router.table(2) == nullptr);
   CHECK(router.contains(1));
   CHECK_FALSE(router.contains(2));
+  CHECK_THROWS_AS(router.add_exchange(3, nullptr), std::invalid_argument);
+  CHECK_FALSE(router.contains(3));
   const Router& const_router = router;
   CHECK(const_router.table(1) == router.table(1));
 }
@@ -83,7 +87,8 @@ TEST_CASE("router: exchange-to-exchange chains", "[routing][router][e2e]") {
 TEST_CASE("router: cycles and diamonds visit each exchange once, each queue once",
           "[routing][router][e2e]") {
   Router router;
-  for (std::uint64_t id = 1; id <= 4; ++id) router.add_exchange(id, make("fanout"));
+  for (std::uint64_t id = 1; id <= 4; ++id)
+    router.add_exchange(id, make("fanout"));
   bind(router, 1, exchange(2), "");
   bind(router, 1, exchange(3), "");
   bind(router, 2, exchange(4), "");
@@ -211,8 +216,7 @@ TEST_CASE("router: several routing keys (CC/BCC) decide the alternate together",
   CHECK(out.empty());
 }
 
-TEST_CASE("router: removing queues and exchanges removes bindings to them",
-          "[routing][router]") {
+TEST_CASE("router: removing queues and exchanges removes bindings to them", "[routing][router]") {
   Router router;
   router.add_exchange(1, make("topic"));
   router.add_exchange(2, make("fanout"));
@@ -257,7 +261,8 @@ struct ReferenceGraph {
       const Exchange& e = exchanges.at(x);
       std::vector<Destination> dests;
       auto [lo, hi] = e.bindings.equal_range(key);
-      for (auto it = lo; it != hi; ++it) dests.push_back(it->second);
+      for (auto it = lo; it != hi; ++it)
+        dests.push_back(it->second);
       if (dests.empty() && e.alternate) dests.push_back(exchange(*e.alternate));
       for (const Destination& d : dests) {
         if (d.kind == DestinationKind::kQueue) {
@@ -306,8 +311,7 @@ TEST_CASE("router agrees with a transcription of RabbitMQ's route on random grap
   }
 }
 
-TEST_CASE("router: distinct routers route concurrently on distinct threads",
-          "[routing][router][threads]") {
+TEST_CASE("router: routers route concurrently on distinct threads", "[routing][router][threads]") {
   auto build = [](Router& router) {
     router.add_exchange(1, make("topic"), 2);
     router.add_exchange(2, make("fanout"));
@@ -335,6 +339,14 @@ TEST_CASE("router: distinct routers route concurrently on distinct threads",
   std::thread t2(work, std::cref(second), &mismatches_second);
   t1.join();
   t2.join();
+  CHECK(mismatches_first == 0);
+  CHECK(mismatches_second == 0);
+
+  // Readers only: both threads on one router.
+  std::thread t3(work, std::cref(first), &mismatches_first);
+  std::thread t4(work, std::cref(first), &mismatches_second);
+  t3.join();
+  t4.join();
   CHECK(mismatches_first == 0);
   CHECK(mismatches_second == 0);
 }

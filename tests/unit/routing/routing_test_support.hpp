@@ -17,8 +17,12 @@ namespace warren::routing::test {
 using protocol::FieldTable;
 using protocol::FieldValue;
 
-inline Destination queue(std::uint64_t id) { return {DestinationKind::kQueue, id}; }
-inline Destination exchange(std::uint64_t id) { return {DestinationKind::kExchange, id}; }
+inline Destination queue(std::uint64_t id) {
+  return {DestinationKind::kQueue, id};
+}
+inline Destination exchange(std::uint64_t id) {
+  return {DestinationKind::kExchange, id};
+}
 
 inline Binding binding(Destination destination, std::string key, FieldTable arguments = {}) {
   return Binding{destination, std::move(key), std::move(arguments)};
@@ -46,7 +50,9 @@ inline std::vector<std::uint64_t> sorted(std::vector<std::uint64_t> ids) {
   return ids;
 }
 
-inline FieldValue str(std::string s) { return FieldValue(std::move(s)); }
+inline FieldValue str(std::string s) {
+  return FieldValue(std::move(s));
+}
 
 }  // namespace warren::routing::test
 

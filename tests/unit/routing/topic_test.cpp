@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,23 +90,57 @@ TEST_CASE("topic patterns: '*' is one word, '#' zero or more", "[routing][topic]
     bool matches;
   };
   const Case cases[] = {
-      {"a.b.c", "a.b.c", true},   {"a.b.c", "a.b", false},      {"a.b", "a.b.c", false},
-      {"*", "a", true},           {"*", "a.b", false},          {"*", "", false},
-      {"*.*", ".", true},         {"*", ".", false},            {"a.*", "a", false},
-      {"a.*", "a.", true},        {"a.*.c", "a..c", true},      {"a..c", "a..c", true},
-      {"a..c", "a.c", false},     {"#", "", true},              {"#", "a.b.c", true},
-      {"#", ".", true},           {"#.#", "", true},            {"#.#", "a", true},
-      {"", "", true},             {"", "a", false},             {"", ".", false},
-      {"*.#", "", false},         {"#.*", "a", true},           {"#.*", "", false},
-      {"a.#", "a", true},         {"a.#", "a.b.c", true},       {"a.#", "b.a", false},
-      {"#.c", "a.b.c", true},     {"#.c", "c", true},           {"#.c", "c.d", false},
-      {"a.#.c", "a.c", true},     {"a.#.c", "a.b.b.c", true},   {"a.#.#.c", "a.c", true},
-      {"a.*.#", "a", false},      {"a.*.#", "a.b", true},       {"#.a.#", "b.a.b", true},
-      {"#.a.#", "b.b", false},    {"a*", "ab", false},          {"a*", "a*", true},
-      {"a#", "a.b", false},       {"a.*", "a.*", true},         {"a.#", "a.#", true},
-      {"*.*.*", "a.b", false},    {"#.#.#", "a.b.c.d", true},   {"*.#.*", "a", false},
-      {"*.#.*", "a.b", true},     {"*.#.*", "a.b.c.d", true},   {"A", "a", false},
-      {"é.*", "é.x", true},       {"#.", "a.", true},           {"#.", "a", false},
+      {"a.b.c", "a.b.c", true},
+      {"a.b.c", "a.b", false},
+      {"a.b", "a.b.c", false},
+      {"*", "a", true},
+      {"*", "a.b", false},
+      {"*", "", false},
+      {"*.*", ".", true},
+      {"*", ".", false},
+      {"a.*", "a", false},
+      {"a.*", "a.", true},
+      {"a.*.c", "a..c", true},
+      {"a..c", "a..c", true},
+      {"a..c", "a.c", false},
+      {"#", "", true},
+      {"#", "a.b.c", true},
+      {"#", ".", true},
+      {"#.#", "", true},
+      {"#.#", "a", true},
+      {"", "", true},
+      {"", "a", false},
+      {"", ".", false},
+      {"*.#", "", false},
+      {"#.*", "a", true},
+      {"#.*", "", false},
+      {"a.#", "a", true},
+      {"a.#", "a.b.c", true},
+      {"a.#", "b.a", false},
+      {"#.c", "a.b.c", true},
+      {"#.c", "c", true},
+      {"#.c", "c.d", false},
+      {"a.#.c", "a.c", true},
+      {"a.#.c", "a.b.b.c", true},
+      {"a.#.#.c", "a.c", true},
+      {"a.*.#", "a", false},
+      {"a.*.#", "a.b", true},
+      {"#.a.#", "b.a.b", true},
+      {"#.a.#", "b.b", false},
+      {"a*", "ab", false},
+      {"a*", "a*", true},
+      {"a#", "a.b", false},
+      {"a.*", "a.*", true},
+      {"a.#", "a.#", true},
+      {"*.*.*", "a.b", false},
+      {"#.#.#", "a.b.c.d", true},
+      {"*.#.*", "a", false},
+      {"*.#.*", "a.b", true},
+      {"*.#.*", "a.b.c.d", true},
+      {"A", "a", false},
+      {"é.*", "é.x", true},
+      {"#.", "a.", true},
+      {"#.", "a", false},
   };
   for (const Case& c : cases) {
     INFO("pattern '" << c.pattern << "' key '" << c.key << "'");
@@ -132,7 +168,8 @@ TEST_CASE("topic trie agrees with a brute-force matcher on random patterns and k
   }
 
   std::vector<std::vector<std::string>> pattern_words_of;
-  for (const std::string& p : patterns) pattern_words_of.push_back(words_of(p));
+  for (const std::string& p : patterns)
+    pattern_words_of.push_back(words_of(p));
 
   auto check_keys = [&](const std::vector<bool>& bound, int rounds) {
     for (int round = 0; round < rounds; ++round) {
@@ -179,6 +216,39 @@ TEST_CASE("topic trie agrees with a brute-force matcher on random patterns and k
   CHECK(routed(*table, "").empty());
 }
 
+TEST_CASE("topic: interleaved binds, unbinds and unbind_all agree with a model",
+          "[routing][topic][random]") {
+  std::mt19937_64 rng(99);
+  const std::vector<std::string> pattern_words{"a", "b", "", "*", "#"};
+  const std::vector<std::string> key_words{"a", "b", ""};
+  auto table = make_topic_table();
+  std::set<std::pair<std::uint64_t, std::string>> model;  // (queue, pattern)
+  for (int op = 0; op < 20000; ++op) {
+    const std::uint64_t q = rng() % 8;
+    const std::string pattern = random_key(rng, pattern_words, 4);
+    const auto roll = rng() % 100;
+    if (roll < 55) {
+      REQUIRE(table->bind(binding(queue(q), pattern)) == model.emplace(q, pattern).second);
+    } else if (roll < 99) {
+      REQUIRE(table->unbind(binding(queue(q), pattern)) == (model.erase({q, pattern}) == 1));
+    } else {
+      table->unbind_all(queue(q));
+      std::erase_if(model, [q](const auto& entry) { return entry.first == q; });
+    }
+    REQUIRE(table->size() == model.size());
+    if (op % 20 == 0) {
+      const std::string key = random_key(rng, key_words, 5);
+      Dests expected;
+      for (const auto& [id, p] : model) {
+        if (reference_match(p, key)) expected.push_back(queue(id));
+      }
+      std::sort(expected.begin(), expected.end());
+      INFO("op " << op << " key '" << key << "'");
+      REQUIRE(routed(*table, key) == expected);
+    }
+  }
+}
+
 TEST_CASE("topic: many bindings per pattern, shared prefixes, unbind prunes", "[routing][topic]") {
   auto table = make_topic_table();
   REQUIRE(table->bind(binding(queue(1), "a.b.c")));
@@ -207,7 +277,8 @@ TEST_CASE("topic: repeated '#' on long keys stays fast", "[routing][topic]") {
   REQUIRE(table->bind(binding(queue(1), "#.a.#.a.#.a.#.a.#.a.#.b")));
   REQUIRE(table->bind(binding(queue(2), "#.#.#.#.#.#.#.#.#.#.#.#")));
   std::string key = "a";
-  for (int i = 0; i < 120; ++i) key += ".a";
+  for (int i = 0; i < 120; ++i)
+    key += ".a";
   // Exponential without memoisation; immediate with it.
   CHECK(routed(*table, key) == Dests{queue(2)});
   CHECK(routed(*table, key + ".b") == Dests{queue(1), queue(2)});
@@ -216,10 +287,12 @@ TEST_CASE("topic: repeated '#' on long keys stays fast", "[routing][topic]") {
 TEST_CASE("topic: very deep patterns", "[routing][topic]") {
   auto table = make_topic_table();
   std::string pattern = "w";
-  for (int i = 0; i < 5000; ++i) pattern += i % 3 == 0 ? ".*" : ".w";
+  for (int i = 0; i < 5000; ++i)
+    pattern += i % 3 == 0 ? ".*" : ".w";
   REQUIRE(table->bind(binding(queue(1), pattern)));
   std::string key = "w";
-  for (int i = 0; i < 5000; ++i) key += ".w";
+  for (int i = 0; i < 5000; ++i)
+    key += ".w";
   CHECK(routed(*table, key) == Dests{queue(1)});
   // Destroying the table must not recurse 5000 levels deep either.
   table.reset();

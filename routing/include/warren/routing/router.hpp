@@ -2,8 +2,10 @@
 // The routing graph of one vhost: exchanges (by id) with their binding tables
 // and alternate exchanges. route() follows exchange-to-exchange bindings and
 // alternate exchanges and yields the set of queues a message reaches.
-// Owned by the vhost; not thread-safe. Distinct Routers may be used on
-// distinct threads at once (route()'s scratch space is per thread).
+// Owned by the vhost; not thread-safe: calls that modify it need exclusive
+// access. route() keeps its scratch space per thread, so distinct Routers
+// can route on distinct threads at once, and so can concurrent route() calls
+// on one Router that nothing modifies meanwhile.
 
 #include <cstdint>
 #include <memory>
@@ -22,6 +24,7 @@ class Router {
   // Adds an exchange whose bindings live in `table`. `alternate` names the
   // alternate exchange's id, if any (it may not exist yet or any more).
   // An existing exchange of that id is replaced (its bindings are dropped).
+  // Throws std::invalid_argument when `table` is null.
   void add_exchange(std::uint64_t exchange_id, std::unique_ptr<BindingTable> table,
                     std::optional<std::uint64_t> alternate = std::nullopt);
   // Changes or clears an exchange's alternate exchange (a policy may change

@@ -153,7 +153,8 @@ function useBroker(extraArgs = []) {
     return c;
   };
   // A channel with an 'error' listener (unhandled 'error' events would crash the process);
-  // channel.errors collects them, channel.closed resolves when the channel is closed.
+  // channel.errors collects them, channel.closed resolves when the channel is closed
+  // (channel.waitClosed() fails after WAIT ms instead of waiting forever).
   b.channel = async (conn, confirm = false) => {
     const ch = confirm ? await conn.createConfirmChannel() : await conn.createChannel();
     watchChannel(ch);
@@ -203,7 +204,17 @@ function watchChannel(ch) {
   ch.errors = [];
   ch.on('error', (e) => ch.errors.push(e));
   ch.closed = new Promise((resolve) => ch.once('close', resolve));
+  ch.waitClosed = (ms = WAIT) => within(ch.closed, ms, 'channel close');
   return ch;
+}
+
+// `promise`, or a rejection if it does not settle within `ms`.
+function within(promise, ms, what = 'operation') {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what + ' did not happen within ' + ms + ' ms')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 // A name no other test (or run) uses.
@@ -270,12 +281,12 @@ async function expectChannelError(ch, promise, code) {
     assert.equal(e.code, code, e.message);
     return true;
   });
-  await ch.closed;
+  await ch.waitClosed();
   assert.equal(ch.errors.length, 1);
   assert.equal(ch.errors[0].code, code);
 }
 
 module.exports = {
-  Broker, useBroker, watchChannel, uid, waitFor, nextEvent, Collector, expectChannelError,
+  Broker, useBroker, watchChannel, uid, waitFor, nextEvent, Collector, expectChannelError, within,
   TEST_TIMEOUT, WAIT, amqp,
 };

@@ -177,7 +177,7 @@ test('publishing to a missing exchange closes the channel with 404', T, async ()
   const c = await b.connect();
   const ch = await b.channel(c);
   ch.publish(b.exchange('missing'), 'k', Buffer.from('x'));
-  await ch.closed;
+  await ch.waitClosed();
   assert.equal(ch.errors.length, 1);
   assert.equal(ch.errors[0].code, 404);
   // The connection is fine.

@@ -3,7 +3,9 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { useBroker, Collector, nextEvent, waitFor, TEST_TIMEOUT } = require('../lib/broker');
+const {
+  useBroker, Collector, nextEvent, waitFor, within, TEST_TIMEOUT, WAIT,
+} = require('../lib/broker');
 
 const b = useBroker();
 const T = { timeout: TEST_TIMEOUT };
@@ -219,7 +221,7 @@ test('exclusive consumer: a second consumer is refused (403)', T, async () => {
   await ch.consume(q, () => {}, { exclusive: true });
   const ch2 = await b.channel(c);
   await assert.rejects(ch2.consume(q, () => {}), (e) => e.code === 403);
-  await ch2.closed;
+  await ch2.waitClosed();
 });
 
 test('server cancels consumers of a deleted queue (consumer_cancel_notify)', T, async () => {
@@ -230,5 +232,5 @@ test('server cancels consumers of a deleted queue (consumer_cancel_notify)', T, 
   const ch2 = await b.channel(c);
   await waitFor(async () => (await ch2.checkQueue(q)).consumerCount === 1);
   await ch2.deleteQueue(q);
-  assert.equal(await cancelled, true);
+  assert.equal(await within(cancelled, WAIT, 'consumer cancel notification'), true);
 });

@@ -103,7 +103,7 @@ test('a message with no properties has none', T, async () => {
 test('userId other than the authenticated user is refused (406)', T, async () => {
   const { ch, q } = await setup();
   ch.sendToQueue(q, Buffer.from('x'), { userId: 'somebody-else' });
-  await ch.closed;
+  await ch.waitClosed();
   assert.equal(ch.errors.length, 1);
   assert.equal(ch.errors[0].code, 406);
 });

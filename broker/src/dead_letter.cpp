@@ -1,0 +1,94 @@
+#include "dead_letter.hpp"
+
+#include <chrono>
+
+#include "warren/protocol/properties.hpp"
+
+namespace warren::broker {
+
+using protocol::FieldArray;
+using protocol::FieldTable;
+using protocol::FieldValue;
+
+namespace {
+
+std::string string_field(const FieldTable& t, std::string_view name) {
+  const FieldValue* v = protocol::find_field(t, name);
+  return v != nullptr && v->as_string() != nullptr ? *v->as_string() : std::string();
+}
+
+}  // namespace
+
+std::shared_ptr<Message> dead_lettered_copy(const Message& original, std::string_view queue,
+                                            std::string_view reason, const std::string& dlx,
+                                            const std::optional<std::string>& dlx_routing_key) {
+  protocol::BasicProperties props;
+  if (!protocol::decode_properties(original.properties, props)) return nullptr;
+  FieldTable headers = props.headers.value_or(FieldTable{});
+
+  FieldArray deaths;
+  if (const FieldValue* existing = protocol::find_field(headers, "x-death")) {
+    if (const FieldArray* a = existing->as_array()) deaths = *a;
+  }
+  const auto now = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  // One entry per (queue, reason): bump its count and move it to the front.
+  std::int64_t count = 1;
+  for (auto it = deaths.begin(); it != deaths.end(); ++it) {
+    const FieldTable* entry = it->as_table();
+    if (entry != nullptr && string_field(*entry, "queue") == queue &&
+        string_field(*entry, "reason") == reason) {
+      if (const FieldValue* c = protocol::find_field(*entry, "count")) count += c->as_int().value_or(0);
+      deaths.erase(it);
+      break;
+    }
+  }
+  FieldTable death{
+      {"count", count},
+      {"reason", std::string(reason)},
+      {"queue", std::string(queue)},
+      {"time", protocol::Timestamp{now}},
+      {"exchange", original.exchange},
+      {"routing-keys", FieldArray{FieldValue(original.routing_key)}},
+  };
+  if (props.expiration) {
+    death.push_back({"original-expiration", *props.expiration});
+    props.expiration.reset();
+  }
+  deaths.insert(deaths.begin(), FieldValue(std::move(death)));
+  protocol::set_field(headers, "x-death", std::move(deaths));
+  if (protocol::find_field(headers, "x-first-death-reason") == nullptr) {
+    protocol::set_field(headers, "x-first-death-reason", std::string(reason));
+    protocol::set_field(headers, "x-first-death-queue", std::string(queue));
+    protocol::set_field(headers, "x-first-death-exchange", original.exchange);
+  }
+  props.headers = std::move(headers);
+
+  auto copy = std::make_shared<Message>();
+  copy->exchange = dlx;
+  copy->routing_key = dlx_routing_key.value_or(original.routing_key);
+  protocol::Encoder enc(copy->properties);
+  protocol::encode_properties(props, enc);
+  copy->body = original.body;
+  copy->body_size = original.body_size;
+  return copy;
+}
+
+bool dead_letter_cycle(const FieldTable* headers, std::string_view queue) {
+  if (headers == nullptr) return false;
+  const FieldValue* x_death = protocol::find_field(*headers, "x-death");
+  const FieldArray* deaths = x_death != nullptr ? x_death->as_array() : nullptr;
+  if (deaths == nullptr) return false;
+  bool seen_queue = false;
+  for (const FieldValue& d : *deaths) {
+    const FieldTable* entry = d.as_table();
+    if (entry == nullptr) continue;
+    if (string_field(*entry, "reason") == "rejected") return false;
+    if (string_field(*entry, "queue") == queue) seen_queue = true;
+  }
+  return seen_queue;
+}
+
+}  // namespace warren::broker
