@@ -23,7 +23,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO" || exit 1
 SHARED=$(dirname "$REPO")/shared
 PRESET=${WARREN_TEST_PRESET:-asan}
-PEERS_PRESET=${WARREN_PEERS_PRESET:-release}
+PEERS_PRESET=${WARREN_PEERS_PRESET:-$PRESET}
 PYTHON=/usr/bin/python3 # Debian's, which has pika/kombu/pytest (not a pyenv python on PATH)
 export PYTHONDONTWRITEBYTECODE=1
 

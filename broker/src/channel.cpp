@@ -219,6 +219,7 @@ MaybeError Channel::on(const m::BasicQos& q) {
 }
 
 MaybeError Channel::on(const m::BasicConsume& c) {
+  if (c.queue == kReplyToQueue) return consume_replies(c);
   std::shared_ptr<Queue> queue;
   if (auto err = resolve_queue(c.queue, &queue)) return err;
   std::string tag = c.consumer_tag.empty() ? generated_consumer_tag() : c.consumer_tag;
@@ -265,6 +266,7 @@ void Channel::remove_consumer(Consumer& consumer, bool notify_vhost) {
 }
 
 MaybeError Channel::on(const m::BasicCancel& c) {
+  if (!reply_token_.empty() && c.consumer_tag == reply_consumer_tag_) stop_replies();
   auto it = consumers_.find(c.consumer_tag);
   if (it != consumers_.end()) remove_consumer(*it->second, true);
   if (!c.no_wait) send(m::BasicCancelOk{c.consumer_tag});
@@ -298,19 +300,22 @@ void Channel::resume_deliveries() {
 
 // ---------------------------------------------------------------- delivery
 
+std::uint64_t Channel::untracked_delivery_tag() {
+  const std::uint64_t tag = next_delivery_tag_++;
+  // Keep tags contiguous in unacked_: a settled placeholder, unless the
+  // window is empty, in which case it just moves on.
+  if (unacked_.empty()) {
+    first_unacked_tag_ = next_delivery_tag_;
+  } else {
+    unacked_.push_back(Unacked{});
+  }
+  return tag;
+}
+
 std::uint64_t Channel::record_delivery(Queue::Entry& entry, Queue& queue, Consumer* consumer,
                                        bool no_ack) {
+  if (no_ack) return untracked_delivery_tag();
   const std::uint64_t tag = next_delivery_tag_++;
-  if (no_ack) {
-    // Keep tags contiguous in unacked_: a settled placeholder, unless the
-    // window is empty, in which case it just moves on.
-    if (unacked_.empty()) {
-      first_unacked_tag_ = next_delivery_tag_;
-    } else {
-      unacked_.push_back(Unacked{});
-    }
-    return tag;
-  }
   if (unacked_.empty()) first_unacked_tag_ = tag;
   unacked_.push_back(Unacked{entry.message, queue.shared_from_this(), consumer, entry.seq,
                              entry.redelivered, entry.expires_at});
@@ -563,6 +568,7 @@ MaybeError Channel::publish_complete() {
   std::shared_ptr<Message> pending = std::move(pending_message_);
   if (auto err = check_user_id(*pending)) return with_method<m::BasicPublish>(std::move(*err));
   if (auto err = read_expiration(*pending)) return with_method<m::BasicPublish>(std::move(*err));
+  if (auto err = rewrite_reply_to(*pending)) return with_method<m::BasicPublish>(std::move(*err));
   MessagePtr message = std::move(pending);
   const Exchange* exchange = vhost().find_exchange(message->exchange);
   if (exchange == nullptr) {
@@ -577,7 +583,11 @@ MaybeError Channel::publish_complete() {
     tx_publishes_.push_back(TxPublish{exchange->name, std::move(message), pending_mandatory_});
     return std::nullopt;
   }
-  route_and_enqueue(*exchange, std::move(message), pending_mandatory_);
+  if (exchange->name.empty() && message->routing_key.starts_with(kReplyToPrefix)) {
+    deliver_reply(std::move(message), pending_mandatory_);
+  } else {
+    route_and_enqueue(*exchange, std::move(message), pending_mandatory_);
+  }
   if (confirm_mode_) {
     ++next_publish_seq_;
     connection_.note_confirm_pending(id_);
@@ -669,6 +679,7 @@ MaybeError Channel::on(const m::TxRollback&) {
 void Channel::release_all() {
   if (closing_) return;
   closing_ = true;
+  stop_replies();
   // Consumers go first, so requeued messages are not handed back to them.
   while (!consumers_.empty()) remove_consumer(*consumers_.begin()->second, true);
   requeue_all_unacked();

@@ -25,6 +25,9 @@ class Connection;
 class VHost;
 struct Exchange;
 
+inline constexpr std::string_view kReplyToQueue = "amq.rabbitmq.reply-to";
+inline constexpr std::string_view kReplyToPrefix = "amq.rabbitmq.reply-to.";
+
 class Channel {
  public:
   Channel(Connection& connection, std::uint16_t id);
@@ -49,6 +52,10 @@ class Channel {
   void cancel_by_server(Consumer& consumer);
   // The connection's write buffer drained: queues of our consumers may deliver.
   void resume_deliveries();
+  // Direct reply-to: delivers a reply published to this channel's
+  // amq.rabbitmq.reply-to.<token> name (no queue, no ack).
+  void deliver_direct_reply(const Message& message);
+
   // Sends the publisher confirms accumulated while processing input.
   void flush_confirms();
   // Requeues unacked deliveries and drops consumers (channel closing).
@@ -119,8 +126,14 @@ class Channel {
   MaybeError publish_complete();
   MaybeError check_user_id(const Message& message);
   MaybeError read_expiration(Message& message);
+  // Direct reply-to (direct_reply_to.cpp).
+  MaybeError consume_replies(const protocol::method::BasicConsume& c);
+  void stop_replies();
+  MaybeError rewrite_reply_to(Message& message);
+  void deliver_reply(MessagePtr message, bool mandatory);
   void route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory);
   void send_return(const Message& message, std::uint16_t code, std::string_view text);
+  std::uint64_t untracked_delivery_tag();
   std::uint64_t record_delivery(Queue::Entry& entry, Queue& queue, Consumer* consumer,
                                 bool no_ack);
   MaybeError settle(std::uint64_t tag, bool multiple, TxAck::Kind kind, std::uint16_t class_id,
@@ -160,6 +173,10 @@ class Channel {
   bool tx_mode_ = false;
   std::vector<TxPublish> tx_publishes_;
   std::vector<TxAck> tx_acks_;
+
+  // Direct reply-to: the pseudo-consumer and the token naming this channel.
+  std::string reply_consumer_tag_;
+  std::string reply_token_;
 
   std::vector<Queue*> route_scratch_;
   std::vector<std::shared_ptr<Queue>> touched_queues_;

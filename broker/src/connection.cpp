@@ -28,6 +28,7 @@ FieldTable server_properties() {
       {"basic.nack", true},                 {"consumer_cancel_notify", true},
       {"connection.blocked", true},         {"consumer_priorities", true},
       {"authentication_failure_close", true}, {"per_consumer_qos", true},
+      {"direct_reply_to", true},
   };
   return FieldTable{
       {"capabilities", std::move(capabilities)},

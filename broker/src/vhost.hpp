@@ -21,6 +21,7 @@
 
 namespace warren::broker {
 
+class Channel;
 class Connection;
 
 struct Exchange {
@@ -101,6 +102,16 @@ class VHost {
   void dead_letter(const Queue& source, const Message& message, std::string_view reason,
                    const std::string& dlx, const std::optional<std::string>& dlx_routing_key);
 
+  // --- direct reply-to: tokens of channels consuming amq.rabbitmq.reply-to
+  void register_reply_channel(const std::string& token, Channel* channel) {
+    reply_channels_[token] = channel;
+  }
+  void unregister_reply_channel(const std::string& token) { reply_channels_.erase(token); }
+  Channel* reply_channel(std::string_view token) const {
+    auto it = reply_channels_.find(std::string(token));
+    return it == reply_channels_.end() ? nullptr : it->second;
+  }
+
   // --- bindings
   MaybeError bind(const BindingSpec& spec, const Connection* requester);
   MaybeError unbind(const BindingSpec& spec, const Connection* requester);
@@ -135,6 +146,7 @@ class VHost {
   // when no headers exchange has bindings.
   std::size_t headers_bindings_ = 0;
   std::vector<std::uint64_t> route_scratch_;
+  std::unordered_map<std::string, Channel*> reply_channels_;
 };
 
 }  // namespace warren::broker
