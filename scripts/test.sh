@@ -134,6 +134,7 @@ peers() {
 }
 
 stage setup scripts/setup.sh
+stage layering scripts/check-layering.sh
 stage "build $PRESET" scripts/build.sh "$PRESET"
 stage "unit tests ($PRESET)" unit_tests
 stage "python interop ($PRESET)" python_interop

@@ -3,11 +3,11 @@
 // (soft errors) or the whole connection (hard errors), and the method that
 // caused it. Handlers return it; they never throw for bad client input.
 
+#include <fmt/core.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
-
-#include <fmt/core.h>
 
 #include "warren/protocol/methods.hpp"
 

@@ -1,5 +1,7 @@
 #include "broker.hpp"
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include "connection.hpp"
@@ -11,7 +13,14 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 Broker::Broker(asio::io_context& io, Config config)
-    : io_(io), config_(std::move(config)), acceptor_(io) {
+    : io_(io), config_(std::move(config)), acceptor_(io), memory_timer_(io) {
+  memory_limit_ = config_.memory_high_watermark;
+  if (memory_limit_ == 0) {
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long page_size = sysconf(_SC_PAGESIZE);
+    memory_limit_ =
+        static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) / 10 * 4;
+  }
   vhosts_.emplace("/", std::make_unique<VHost>(io_, "/"));
   users_.emplace(config_.default_user, User{config_.default_user, config_.default_pass,
                                             config_.default_user_loopback_only});
@@ -26,9 +35,35 @@ void Broker::listen() {
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   asio::co_spawn(io_, accept_loop(), asio::detached);
+  check_memory();
 }
 
-tcp::endpoint Broker::amqp_endpoint() const { return acceptor_.local_endpoint(); }
+void Broker::check_memory() {
+  const bool over = message_bytes_in_use() > memory_limit_;
+  if (over != memory_alarm_) {
+    memory_alarm_ = over;
+    if (over) {
+      log_warning(
+          "memory alarm: messages hold {} bytes, over the high watermark {}; publishers "
+          "are blocked",
+          message_bytes_in_use(), memory_limit_);
+    } else {
+      log_info("memory alarm cleared");
+    }
+    std::vector<Connection*> live(connections_.begin(), connections_.end());
+    for (Connection* c : live)
+      c->memory_alarm_changed(over);
+  }
+  if (shutting_down_) return;
+  memory_timer_.expires_after(std::chrono::milliseconds(50));
+  memory_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) check_memory();
+  });
+}
+
+tcp::endpoint Broker::amqp_endpoint() const {
+  return acceptor_.local_endpoint();
+}
 
 asio::awaitable<void> Broker::accept_loop() {
   for (;;) {
@@ -55,6 +90,7 @@ asio::awaitable<void> Broker::accept_loop() {
 
 void Broker::shutdown() {
   shutting_down_ = true;
+  memory_timer_.cancel();
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   // Copy: closing removes entries.
@@ -77,6 +113,8 @@ const User* Broker::authenticate(const std::string& user, const std::string& pas
   return &it->second;
 }
 
-void Broker::connection_closed(Connection* connection) { connections_.erase(connection); }
+void Broker::connection_closed(Connection* connection) {
+  connections_.erase(connection);
+}
 
 }  // namespace warren::broker

@@ -4,13 +4,12 @@
 // thread that runs the io_context), so nothing is locked; see
 // docs/ARCHITECTURE.md.
 
+#include <boost/asio.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
-
-#include <boost/asio.hpp>
 
 #include "config.hpp"
 #include "vhost.hpp"
@@ -45,10 +44,15 @@ class Broker {
                            bool from_loopback) const;
 
   void connection_closed(Connection* connection);
+
+  // Memory alarm: while set, connections that publish stop being read.
+  bool memory_alarm() const { return memory_alarm_; }
+  std::uint64_t memory_limit() const { return memory_limit_; }
   std::size_t connection_count() const { return connections_.size(); }
 
  private:
   boost::asio::awaitable<void> accept_loop();
+  void check_memory();
 
   boost::asio::io_context& io_;
   Config config_;
@@ -57,6 +61,9 @@ class Broker {
   std::map<std::string, User, std::less<>> users_;
   std::set<Connection*> connections_;
   bool shutting_down_ = false;
+  std::uint64_t memory_limit_ = 0;
+  bool memory_alarm_ = false;
+  boost::asio::steady_timer memory_timer_;
 };
 
 }  // namespace warren::broker

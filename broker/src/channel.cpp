@@ -25,7 +25,8 @@ std::string generated_consumer_tag() {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string tag = "amq.ctag-";
-  for (int i = 0; i < 22; ++i) tag += kAlphabet[rng() % 64];
+  for (int i = 0; i < 22; ++i)
+    tag += kAlphabet[rng() % 64];
   return tag;
 }
 
@@ -42,7 +43,9 @@ Channel::Channel(Connection& connection, std::uint16_t id) : connection_(connect
 
 Channel::~Channel() = default;
 
-VHost& Channel::vhost() { return connection_.vhost(); }
+VHost& Channel::vhost() {
+  return connection_.vhost();
+}
 
 template <typename M>
 void Channel::send(const M& method) {
@@ -81,7 +84,9 @@ MaybeError Channel::on(const m::ChannelClose&) {
   return std::nullopt;  // the connection frees the channel after this returns
 }
 
-MaybeError Channel::on(const m::ChannelCloseOk&) { return std::nullopt; }
+MaybeError Channel::on(const m::ChannelCloseOk&) {
+  return std::nullopt;
+}
 
 MaybeError Channel::on(const m::ChannelFlow& flow) {
   // As RabbitMQ: a client may not pause deliveries with flow (prefetch is
@@ -91,14 +96,16 @@ MaybeError Channel::on(const m::ChannelFlow& flow) {
   return std::nullopt;
 }
 
-MaybeError Channel::on(const m::ChannelFlowOk&) { return std::nullopt; }
+MaybeError Channel::on(const m::ChannelFlowOk&) {
+  return std::nullopt;
+}
 
 // ---------------------------------------------------------------- exchanges
 
 MaybeError Channel::on(const m::ExchangeDeclare& d) {
   const Exchange* exchange = nullptr;
-  ExchangeDeclare spec{d.exchange, d.type, d.passive, d.durable, d.auto_delete, d.internal,
-                       d.arguments};
+  ExchangeDeclare spec{d.exchange,    d.type,     d.passive,  d.durable,
+                       d.auto_delete, d.internal, d.arguments};
   if (auto err = vhost().declare_exchange(spec, &exchange)) return err;
   if (!d.no_wait) send(m::ExchangeDeclareOk{});
   return std::nullopt;
@@ -140,8 +147,8 @@ MaybeError Channel::resolve_queue(const std::string& name, std::shared_ptr<Queue
 
 MaybeError Channel::on(const m::QueueDeclare& d) {
   std::shared_ptr<Queue> queue;
-  QueueDeclare spec{d.queue, d.passive, QueueOptions{d.durable, d.exclusive, d.auto_delete,
-                                                     d.arguments}};
+  QueueDeclare spec{d.queue, d.passive,
+                    QueueOptions{d.durable, d.exclusive, d.auto_delete, d.arguments}};
   if (auto err = vhost().declare_queue(spec, &connection_, &queue)) return err;
   last_queue_ = queue->name();
   if (!d.no_wait) {
@@ -164,8 +171,7 @@ MaybeError Channel::on(const m::QueueBind& b) {
 MaybeError Channel::on(const m::QueueUnbind& b) {
   std::string queue = b.queue.empty() ? last_queue_ : b.queue;
   if (queue.empty()) return amqp_error(kNotFound, "no previously declared queue");
-  BindingSpec spec{b.exchange, queue, routing::DestinationKind::kQueue, b.routing_key,
-                   b.arguments};
+  BindingSpec spec{b.exchange, queue, routing::DestinationKind::kQueue, b.routing_key, b.arguments};
   if (auto err = vhost().unbind(spec, &connection_)) return err;
   send(m::QueueUnbindOk{});
   return std::nullopt;
@@ -294,8 +300,10 @@ bool Channel::can_accept(const Consumer& consumer) const {
 void Channel::resume_deliveries() {
   // Copy: a dispatch may cancel consumers (auto-delete) and change the map.
   std::vector<std::shared_ptr<Queue>> queues;
-  for (auto& [tag, c] : consumers_) queues.push_back(c->queue);
-  for (auto& q : queues) q->dispatch();
+  for (auto& [tag, c] : consumers_)
+    queues.push_back(c->queue);
+  for (auto& q : queues)
+    q->dispatch();
 }
 
 // ---------------------------------------------------------------- delivery
@@ -390,7 +398,8 @@ void Channel::dispatch_touched_queues() {
   // Swap out first: dispatching can settle (and touch) again.
   std::vector<std::shared_ptr<Queue>> queues;
   queues.swap(touched_queues_);
-  for (auto& q : queues) q->dispatch();
+  for (auto& q : queues)
+    q->dispatch();
 }
 
 MaybeError Channel::settle(std::uint64_t tag, bool multiple, TxAck::Kind kind,
@@ -485,10 +494,9 @@ MaybeError Channel::handle_header(const protocol::Frame& frame) {
         amqp_error(protocol::kFrameError, "malformed content header frame"));
   }
   if (header.class_id != kBasicClass) {
-    return with_method<m::BasicPublish>(
-        amqp_error(protocol::kUnexpectedFrame,
-                   "expected content header for class 60, got one for class {} instead",
-                   header.class_id));
+    return with_method<m::BasicPublish>(amqp_error(
+        protocol::kUnexpectedFrame,
+        "expected content header for class 60, got one for class {} instead", header.class_id));
   }
   const std::uint64_t max = connection_.max_message_size();
   if (header.body_size > max) {
@@ -555,8 +563,10 @@ MaybeError Channel::read_expiration(Message& message) {
   std::int64_t ttl = 0;
   bool valid = !text.empty() && text.size() <= 18;
   for (char c : text) {
-    if (c < '0' || c > '9') valid = false;
-    else ttl = ttl * 10 + (c - '0');
+    if (c < '0' || c > '9')
+      valid = false;
+    else
+      ttl = ttl * 10 + (c - '0');
   }
   if (!valid) return amqp_error(kPreconditionFailed, "invalid expiration '{}'", text);
   message.ttl_ms = ttl;
@@ -566,18 +576,20 @@ MaybeError Channel::read_expiration(Message& message) {
 MaybeError Channel::publish_complete() {
   publish_state_ = PublishState::kIdle;
   std::shared_ptr<Message> pending = std::move(pending_message_);
+  connection_.note_published();
   if (auto err = check_user_id(*pending)) return with_method<m::BasicPublish>(std::move(*err));
   if (auto err = read_expiration(*pending)) return with_method<m::BasicPublish>(std::move(*err));
   if (auto err = rewrite_reply_to(*pending)) return with_method<m::BasicPublish>(std::move(*err));
+  pending->account();
   MessagePtr message = std::move(pending);
   const Exchange* exchange = vhost().find_exchange(message->exchange);
   if (exchange == nullptr) {
     return with_method<m::BasicPublish>(vhost().no_exchange(message->exchange));
   }
   if (exchange->internal) {
-    return with_method<m::BasicPublish>(amqp_error(
-        kAccessRefused, "cannot publish to internal exchange '{}' in vhost '{}'", exchange->name,
-        vhost().name()));
+    return with_method<m::BasicPublish>(
+        amqp_error(kAccessRefused, "cannot publish to internal exchange '{}' in vhost '{}'",
+                   exchange->name, vhost().name()));
   }
   if (tx_mode_) {
     tx_publishes_.push_back(TxPublish{exchange->name, std::move(message), pending_mandatory_});
@@ -601,7 +613,8 @@ void Channel::route_and_enqueue(const Exchange& exchange, MessagePtr message, bo
     if (mandatory) send_return(*message, protocol::kNoRoute, "NO_ROUTE");
     return;
   }
-  for (Queue* q : route_scratch_) q->publish(message);
+  for (Queue* q : route_scratch_)
+    q->publish(message);
 }
 
 void Channel::send_return(const Message& message, std::uint16_t code, std::string_view text) {
@@ -681,7 +694,8 @@ void Channel::release_all() {
   closing_ = true;
   stop_replies();
   // Consumers go first, so requeued messages are not handed back to them.
-  while (!consumers_.empty()) remove_consumer(*consumers_.begin()->second, true);
+  while (!consumers_.empty())
+    remove_consumer(*consumers_.begin()->second, true);
   requeue_all_unacked();
   tx_acks_.clear();
   tx_publishes_.clear();

@@ -134,8 +134,7 @@ class Channel {
   void route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory);
   void send_return(const Message& message, std::uint16_t code, std::string_view text);
   std::uint64_t untracked_delivery_tag();
-  std::uint64_t record_delivery(Queue::Entry& entry, Queue& queue, Consumer* consumer,
-                                bool no_ack);
+  std::uint64_t record_delivery(Queue::Entry& entry, Queue& queue, Consumer* consumer, bool no_ack);
   MaybeError settle(std::uint64_t tag, bool multiple, TxAck::Kind kind, std::uint16_t class_id,
                     std::uint16_t method_id);
   void settle_one(Unacked& u, TxAck::Kind kind);

@@ -1,9 +1,8 @@
 #include "config.hpp"
 
+#include <boost/program_options.hpp>
 #include <fstream>
 #include <iostream>
-
-#include <boost/program_options.hpp>
 
 #include "version.hpp"
 
@@ -27,6 +26,7 @@ po::options_description file_and_flag_options(Config& c) {
     ("max-message-size", po::value(&c.max_message_size)->default_value(c.max_message_size), "largest message body accepted (bytes)")
     ("max-connections", po::value(&c.max_connections)->default_value(c.max_connections), "most concurrent client connections")
     ("max-connection-buffer", po::value(&c.max_connection_buffer)->default_value(c.max_connection_buffer), "bytes queued for one client's socket before deliveries to it pause")
+    ("memory-high-watermark", po::value(&c.memory_high_watermark)->default_value(c.memory_high_watermark), "block publishers while messages hold more than this many bytes (0: 40% of RAM)")
     ("default-user", po::value(&c.default_user)->default_value(c.default_user), "user created on first start")
     ("default-pass", po::value(&c.default_pass)->default_value(c.default_pass), "its password")
     ("default-user-loopback-only", po::value(&c.default_user_loopback_only)->default_value(c.default_user_loopback_only), "allow the default user from loopback addresses only")
@@ -41,8 +41,9 @@ CommandLine parse_command_line(int argc, char** argv) {
   CommandLine result;
   std::string config_file;
   po::options_description general("General");
-  general.add_options()("help,h", "print this help and exit")("version", "print the version and exit")(
-      "config", po::value(&config_file), "read settings from FILE (`key = value` lines)");
+  general.add_options()("help,h", "print this help and exit")(
+      "version", "print the version and exit")("config", po::value(&config_file),
+                                               "read settings from FILE (`key = value` lines)");
   po::options_description settings = file_and_flag_options(result.config);
   po::options_description all;
   all.add(general).add(settings);

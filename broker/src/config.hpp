@@ -23,6 +23,10 @@ struct Config {
   // Per-connection cap on bytes waiting to be written; a consumer whose
   // connection is over it gets no more deliveries until the socket drains.
   std::uint64_t max_connection_buffer = 8ull * 1024 * 1024;
+  // Publishers are blocked (connection.blocked, reads paused) while messages
+  // hold more than this many bytes. 0 means 40% of physical memory, as
+  // RabbitMQ's default vm_memory_high_watermark.
+  std::uint64_t memory_high_watermark = 0;
   std::string default_user = "guest";
   std::string default_pass = "guest";
   // The default user may log in from loopback only, as in RabbitMQ.

@@ -24,10 +24,14 @@ constexpr auto kClientHangupTimeout = std::chrono::seconds(10);
 
 FieldTable server_properties() {
   FieldTable capabilities{
-      {"publisher_confirms", true},         {"exchange_exchange_bindings", true},
-      {"basic.nack", true},                 {"consumer_cancel_notify", true},
-      {"connection.blocked", true},         {"consumer_priorities", true},
-      {"authentication_failure_close", true}, {"per_consumer_qos", true},
+      {"publisher_confirms", true},
+      {"exchange_exchange_bindings", true},
+      {"basic.nack", true},
+      {"consumer_cancel_notify", true},
+      {"connection.blocked", true},
+      {"consumer_priorities", true},
+      {"authentication_failure_close", true},
+      {"per_consumer_qos", true},
       {"direct_reply_to", true},
   };
   return FieldTable{
@@ -87,15 +91,16 @@ Connection::Connection(Broker& broker, asio::ip::tcp::socket socket)
       buffer_cap_(broker.config().max_connection_buffer),
       heartbeat_timer_(broker.io()),
       handshake_timer_(broker.io()),
-      close_timer_(broker.io()) {
+      close_timer_(broker.io()),
+      unblock_timer_(broker.io()) {
   boost::system::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) {
     peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
-    peer_is_loopback_ = remote.address().is_loopback() ||
-                        (remote.address().is_v6() && remote.address().to_v6().is_v4_mapped() &&
-                         asio::ip::make_address_v4(asio::ip::v4_mapped, remote.address().to_v6())
-                             .is_loopback());
+    peer_is_loopback_ =
+        remote.address().is_loopback() ||
+        (remote.address().is_v6() && remote.address().to_v6().is_v4_mapped() &&
+         asio::ip::make_address_v4(asio::ip::v4_mapped, remote.address().to_v6()).is_loopback());
   }
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   frame_max_ = broker.config().frame_max;
@@ -103,7 +108,9 @@ Connection::Connection(Broker& broker, asio::ip::tcp::socket socket)
 
 Connection::~Connection() = default;
 
-std::uint64_t Connection::max_message_size() const { return broker_.config().max_message_size; }
+std::uint64_t Connection::max_message_size() const {
+  return broker_.config().max_message_size;
+}
 
 void Connection::start() {
   start_handshake_timer();
@@ -125,10 +132,21 @@ asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
   std::size_t filled = 0;
   for (;;) {
+    if (broker_.memory_alarm() && has_published_ && state_ == State::kOpen) {
+      // Backpressure: stop reading a publisher until memory is released.
+      blocked_ = true;
+      notify_blocked(true);
+      unblock_timer_.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await unblock_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+      blocked_ = false;
+      if (state_ == State::kClosed) break;
+      notify_blocked(false);
+      continue;
+    }
     if (in_.size() - filled < kReadChunk) in_.resize(filled + kReadChunk);
-    auto [ec, n] = co_await socket_.async_read_some(
-        asio::buffer(in_.data() + filled, in_.size() - filled),
-        asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] =
+        co_await socket_.async_read_some(asio::buffer(in_.data() + filled, in_.size() - filled),
+                                         asio::as_tuple(asio::use_awaitable));
     if (ec || state_ == State::kClosed) break;
     filled += n;
     read_since_tick_ = true;
@@ -250,8 +268,8 @@ MaybeError Connection::handle_method_frame(const Frame& frame) {
     return e;
   };
   if (d.status == protocol::MethodStatus::kUnknownMethod) {
-    return caused_by(amqp_error(protocol::kNotImplemented, "unknown method {}/{}", d.class_id,
-                                d.method_id));
+    return caused_by(
+        amqp_error(protocol::kNotImplemented, "unknown method {}/{}", d.class_id, d.method_id));
   }
   if (d.status != protocol::MethodStatus::kOk) {
     return caused_by(amqp_error(protocol::kFrameError, "cannot decode {} method frame",
@@ -405,13 +423,15 @@ MaybeError Connection::handle_connection_method(const protocol::Method& method) 
     on_client_close();
     return std::nullopt;
   }
-  std::string_view name = std::visit([](const auto& m) { return std::decay_t<decltype(m)>::kName; }, method);
+  std::string_view name =
+      std::visit([](const auto& m) { return std::decay_t<decltype(m)>::kName; }, method);
   return amqp_error(protocol::kCommandInvalid, "unexpected method {} on channel 0", name);
 }
 
 MaybeError Connection::on_start_ok(const m::ConnectionStartOk& start_ok) {
   consumer_cancel_notify_ =
       client_has_capability(start_ok.client_properties, "consumer_cancel_notify");
+  client_wants_blocked_ = client_has_capability(start_ok.client_properties, "connection.blocked");
   std::string user, password;
   bool parsed = false;
   if (start_ok.mechanism == "PLAIN") {
@@ -444,12 +464,11 @@ MaybeError Connection::on_tune_ok(const m::ConnectionTuneOk& tune_ok) {
                       protocol::kFrameMinSize);
   }
   if (frame_max > c.frame_max) {
-    return amqp_error(protocol::kNotAllowed, "frame_max={} > {} max size", frame_max,
-                      c.frame_max);
+    return amqp_error(protocol::kNotAllowed, "frame_max={} > {} max size", frame_max, c.frame_max);
   }
   frame_max_ = frame_max;
-  channel_max_ = tune_ok.channel_max == 0 ? c.channel_max
-                                          : std::min(tune_ok.channel_max, c.channel_max);
+  channel_max_ =
+      tune_ok.channel_max == 0 ? c.channel_max : std::min(tune_ok.channel_max, c.channel_max);
   heartbeat_ = tune_ok.heartbeat;
   state_ = State::kAwaitOpen;
   return std::nullopt;
@@ -469,13 +488,33 @@ MaybeError Connection::on_open(const m::ConnectionOpen& open) {
 
 // ---------------------------------------------------------------- heartbeats
 
+void Connection::memory_alarm_changed(bool raised) {
+  if (!has_published_ || state_ != State::kOpen) return;
+  // Tell the client now; its reads pause when the read loop next comes round.
+  if (raised) notify_blocked(true);
+  if (!raised && blocked_) unblock_timer_.cancel();
+  if (!raised && !blocked_) notify_blocked(false);
+}
+
+void Connection::notify_blocked(bool blocked) {
+  if (!client_wants_blocked_ || told_blocked_ == blocked) return;
+  told_blocked_ = blocked;
+  if (blocked) {
+    send(0, m::ConnectionBlocked{"low on memory"});
+  } else {
+    send(0, m::ConnectionUnblocked{});
+  }
+  start_write();
+}
+
 void Connection::start_heartbeat() {
   // Ticks at half the interval: send when we were quiet, and drop a peer
   // that was silent for two full intervals (four ticks).
   heartbeat_timer_.expires_after(std::chrono::milliseconds(heartbeat_ * 500));
   heartbeat_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->state_ == State::kClosed) return;
-    if (self->read_since_tick_) {
+    // A blocked connection is not read, so its heartbeats cannot count.
+    if (self->read_since_tick_ || self->blocked_) {
       self->silent_ticks_ = 0;
     } else if (++self->silent_ticks_ >= 4) {
       log_info("closing {}: missed heartbeats from client, timeout: {}s", self->peer_,
@@ -572,6 +611,7 @@ void Connection::shutdown_socket() {
   heartbeat_timer_.cancel();
   handshake_timer_.cancel();
   close_timer_.cancel();
+  unblock_timer_.cancel();
   teardown();
 }
 

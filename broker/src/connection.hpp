@@ -8,13 +8,12 @@
 // sends everything appended since the last one, so many deliveries produced
 // while handling one read (or one publisher's burst) go out in one syscall.
 
+#include <boost/asio.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio.hpp>
 
 #include "amqp_error.hpp"
 #include "channel.hpp"
@@ -46,6 +45,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The channel has publisher confirms to send once the current input is handled.
   void note_confirm_pending(std::uint16_t channel) { confirm_pending_.push_back(channel); }
   std::uint64_t max_message_size() const;
+  // This connection published: the memory alarm applies to it.
+  void note_published() { has_published_ = true; }
+  // The broker's memory alarm was raised or cleared.
+  void memory_alarm_changed(bool raised);
   std::uint32_t frame_max() const { return frame_max_; }
   VHost& vhost() { return *vhost_; }
   bool consumer_cancel_notify() const { return consumer_cancel_notify_; }
@@ -53,7 +56,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& peer() const { return peer_; }
 
  private:
-  enum class State { kAwaitHeader, kAwaitStartOk, kAwaitTuneOk, kAwaitOpen, kOpen, kClosing, kClosed };
+  enum class State {
+    kAwaitHeader,
+    kAwaitStartOk,
+    kAwaitTuneOk,
+    kAwaitOpen,
+    kOpen,
+    kClosing,
+    kClosed
+  };
 
   boost::asio::awaitable<void> read_loop();
   // Handles every complete frame in the input buffer; returns bytes used.
@@ -72,6 +83,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_channel_with(Channel& channel, AmqpError error);
   void send_start();
   void on_client_close();
+  void notify_blocked(bool blocked);
   void start_write();
   void start_heartbeat();
   void start_handshake_timer();
@@ -121,6 +133,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool torn_down_ = false;
   bool half_closed_ = false;
   bool client_closed_ = false;  // the client sent connection.close
+  bool has_published_ = false;
+  bool blocked_ = false;                     // reads paused by the memory alarm
+  bool client_wants_blocked_ = false;        // capability connection.blocked
+  bool told_blocked_ = false;                // connection.blocked sent, unblocked not yet
+  boost::asio::steady_timer unblock_timer_;  // the paused read loop waits on it
 };
 
 }  // namespace warren::broker

@@ -30,17 +30,18 @@ std::shared_ptr<Message> dead_lettered_copy(const Message& original, std::string
   if (const FieldValue* existing = protocol::find_field(headers, "x-death")) {
     if (const FieldArray* a = existing->as_array()) deaths = *a;
   }
-  const auto now = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const auto now =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   // One entry per (queue, reason): bump its count and move it to the front.
   std::int64_t count = 1;
   for (auto it = deaths.begin(); it != deaths.end(); ++it) {
     const FieldTable* entry = it->as_table();
     if (entry != nullptr && string_field(*entry, "queue") == queue &&
         string_field(*entry, "reason") == reason) {
-      if (const FieldValue* c = protocol::find_field(*entry, "count")) count += c->as_int().value_or(0);
+      if (const FieldValue* c = protocol::find_field(*entry, "count"))
+        count += c->as_int().value_or(0);
       deaths.erase(it);
       break;
     }
@@ -73,6 +74,7 @@ std::shared_ptr<Message> dead_lettered_copy(const Message& original, std::string
   protocol::encode_properties(props, enc);
   copy->body = original.body;
   copy->body_size = original.body_size;
+  copy->account();
   return copy;
 }
 

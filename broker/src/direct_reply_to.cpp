@@ -22,7 +22,8 @@ std::string random_token() {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string token;
-  for (int i = 0; i < 24; ++i) token += kAlphabet[rng() % 62];
+  for (int i = 0; i < 24; ++i)
+    token += kAlphabet[rng() % 62];
   return token;
 }
 

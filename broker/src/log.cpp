@@ -10,11 +10,16 @@ LogLevel& log_threshold() {
 }
 
 bool set_log_level(std::string_view name) {
-  if (name == "error") log_threshold() = LogLevel::kError;
-  else if (name == "warning") log_threshold() = LogLevel::kWarning;
-  else if (name == "info") log_threshold() = LogLevel::kInfo;
-  else if (name == "debug") log_threshold() = LogLevel::kDebug;
-  else return false;
+  if (name == "error")
+    log_threshold() = LogLevel::kError;
+  else if (name == "warning")
+    log_threshold() = LogLevel::kWarning;
+  else if (name == "info")
+    log_threshold() = LogLevel::kInfo;
+  else if (name == "debug")
+    log_threshold() = LogLevel::kDebug;
+  else
+    return false;
   return true;
 }
 

@@ -2,10 +2,10 @@
 // Minimal leveled logging to stderr. The broker thread is the only writer
 // apart from start-up, so lines are not interleaved.
 
+#include <fmt/core.h>
+
 #include <cstdio>
 #include <string_view>
-
-#include <fmt/core.h>
 
 namespace warren::broker {
 

@@ -2,10 +2,9 @@
 // one io_context thread, prints a readiness line, and shuts down cleanly on
 // SIGTERM or SIGINT.
 
+#include <boost/asio.hpp>
 #include <csignal>
 #include <iostream>
-
-#include <boost/asio.hpp>
 
 #include "broker.hpp"
 #include "config.hpp"

@@ -11,13 +11,27 @@
 
 namespace warren::broker {
 
+// Bytes held by all live messages (bodies and properties), for the memory
+// alarm. Updated on the broker thread only.
+std::uint64_t message_bytes_in_use();
+
 struct Message {
+  Message() = default;
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+  ~Message();
+  // Counts the message against the memory in use; call once it is complete.
+  void account();
+
   std::string exchange;
   std::string routing_key;
   protocol::Bytes properties;  // property flags + list, as in the content header
   protocol::Bytes body;
   std::uint64_t body_size = 0;  // declared size; body.size() once complete
   std::int64_t ttl_ms = -1;     // from the expiration property; -1 when none
+
+ private:
+  std::uint64_t accounted_ = 0;
 };
 
 // One message may sit in several queues at once (fanout), so it is shared.

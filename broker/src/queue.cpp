@@ -58,7 +58,7 @@ void Queue::publish(MessagePtr message) {
   Entry entry{std::move(message), next_seq_++, false};
   if (message_ttl_ || entry.message->ttl_ms >= 0) {
     auto ttl = std::chrono::milliseconds(entry.message->ttl_ms >= 0 ? entry.message->ttl_ms
-                                                                     : message_ttl_->count());
+                                                                    : message_ttl_->count());
     if (message_ttl_ && *message_ttl_ < ttl) ttl = *message_ttl_;
     entry.expires_at = std::chrono::steady_clock::now() + ttl;
     may_expire_ = true;

@@ -8,15 +8,14 @@
 // by it, so a message that is requeued (nack, reject, a closed channel) goes
 // back to its original position, as in RabbitMQ.
 
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/steady_timer.hpp>
 
 #include "message.hpp"
 #include "warren/protocol/field_table.hpp"
@@ -120,7 +119,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::optional<std::string> dead_letter_routing_key_;
   bool may_expire_ = false;  // queue TTL, or a message with its own TTL arrived
   std::unique_ptr<boost::asio::steady_timer> expiry_timer_;
-  std::chrono::steady_clock::time_point timer_deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point timer_deadline_ =
+      std::chrono::steady_clock::time_point::max();
 };
 
 }  // namespace warren::broker

@@ -4,8 +4,8 @@
 #include <random>
 
 #include "channel.hpp"
-#include "dead_letter.hpp"
 #include "consumer.hpp"
+#include "dead_letter.hpp"
 #include "warren/protocol/properties.hpp"
 #include "warren/routing/exchange_type_registry.hpp"
 #include "warren/routing/exchange_types.hpp"
@@ -17,7 +17,9 @@ using routing::DestinationKind;
 
 namespace {
 
-const char* bool_text(bool b) { return b ? "true" : "false"; }
+const char* bool_text(bool b) {
+  return b ? "true" : "false";
+}
 
 std::string field_text(const protocol::FieldValue* v) {
   if (v == nullptr) return "none";
@@ -28,11 +30,21 @@ std::string field_text(const protocol::FieldValue* v) {
 
 // Queue arguments RabbitMQ compares on redeclaration.
 constexpr std::string_view kEquivalentQueueArgs[] = {
-    "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-expires",
-    "x-max-length",           "x-max-length-bytes",        "x-max-priority",
-    "x-message-ttl",          "x-overflow",                "x-queue-mode",
-    "x-queue-type",           "x-single-active-consumer",  "x-delivery-limit",
-    "x-delayed-retry-type",   "x-delayed-retry-min",       "x-delayed-retry-max",
+    "x-dead-letter-exchange",
+    "x-dead-letter-routing-key",
+    "x-expires",
+    "x-max-length",
+    "x-max-length-bytes",
+    "x-max-priority",
+    "x-message-ttl",
+    "x-overflow",
+    "x-queue-mode",
+    "x-queue-type",
+    "x-single-active-consumer",
+    "x-delivery-limit",
+    "x-delayed-retry-type",
+    "x-delayed-retry-min",
+    "x-delayed-retry-max",
 };
 
 std::string generated_queue_name() {
@@ -40,11 +52,14 @@ std::string generated_queue_name() {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string name = "amq.gen-";
-  for (int i = 0; i < 22; ++i) name += kAlphabet[rng() % 64];
+  for (int i = 0; i < 22; ++i)
+    name += kAlphabet[rng() % 64];
   return name;
 }
 
-bool has_reserved_prefix(std::string_view name) { return name.starts_with("amq."); }
+bool has_reserved_prefix(std::string_view name) {
+  return name.starts_with("amq.");
+}
 
 }  // namespace
 
@@ -107,8 +122,7 @@ MaybeError VHost::declare_exchange(const ExchangeDeclare& spec, const Exchange**
                       spec.name, name_);
   }
   if (existing != nullptr) {
-    auto inequivalent = [&](std::string_view arg, const std::string& got,
-                            const std::string& have) {
+    auto inequivalent = [&](std::string_view arg, const std::string& got, const std::string& have) {
       return amqp_error(protocol::kPreconditionFailed,
                         "inequivalent arg '{}' for exchange '{}' in vhost '{}': received '{}' but "
                         "current is '{}'",
@@ -177,7 +191,8 @@ void VHost::delete_unused_auto_delete_exchanges() {
   for (auto& [name, x] : exchanges_) {
     if (x.auto_delete) candidates.push_back(x.id);
   }
-  for (std::uint64_t id : candidates) maybe_auto_delete_exchange(id);
+  for (std::uint64_t id : candidates)
+    maybe_auto_delete_exchange(id);
 }
 
 void VHost::maybe_auto_delete_exchange(std::uint64_t id) {
@@ -239,7 +254,8 @@ MaybeError VHost::declare_queue(const QueueDeclare& spec, Connection* requester,
   }
   std::string name = spec.name;
   if (name.empty()) {
-    do name = generated_queue_name();
+    do
+      name = generated_queue_name();
     while (queues_.contains(name));
   } else if (has_reserved_prefix(name)) {
     return amqp_error(protocol::kAccessRefused, "queue name '{}' contains reserved prefix 'amq.*'",
@@ -280,7 +296,8 @@ void VHost::delete_queue(const std::shared_ptr<Queue>& queue) {
   if (queue->deleted()) return;
   // Consumers are told (basic.cancel) and dropped by their channels.
   std::vector<Consumer*> consumers = queue->consumers();
-  for (Consumer* c : consumers) c->channel->cancel_by_server(*c);
+  for (Consumer* c : consumers)
+    c->channel->cancel_by_server(*c);
   queue->mark_deleted();
   headers_bindings_ = 0;
   router_.remove_queue(queue->id());
@@ -297,12 +314,12 @@ void VHost::delete_exclusive_queues(const Connection* owner) {
   for (auto& [name, q] : queues_) {
     if (q->exclusive_owner() == owner) owned.push_back(q);
   }
-  for (auto& q : owned) delete_queue(q);
+  for (auto& q : owned)
+    delete_queue(q);
 }
 
 void VHost::consumer_removed(const std::shared_ptr<Queue>& queue) {
-  if (queue->options().auto_delete && queue->consumer_count() == 0 &&
-      queue->ever_had_consumers()) {
+  if (queue->options().auto_delete && queue->consumer_count() == 0 && queue->ever_had_consumers()) {
     delete_queue(queue);
   }
 }

@@ -4,6 +4,7 @@
 // change from AMQP (and later the admin API) goes through these methods, so
 // the checks and the RabbitMQ-compatible error texts live in one place.
 
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -11,8 +12,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "amqp_error.hpp"
 #include "queue.hpp"

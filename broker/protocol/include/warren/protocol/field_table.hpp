@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -46,9 +47,9 @@ struct FieldValue {
   Variant value;
 
   FieldValue() = default;
-  template <typename T>
-    requires std::is_constructible_v<Variant, T&&>
-  FieldValue(T&& v) : value(std::forward<T>(v)) {}  // NOLINT: implicit on purpose
+  // Implicit on purpose, so tables read like literals: {{"count", 1}}.
+  template <typename T, typename = std::enable_if_t<std::is_constructible_v<Variant, T&&>>>
+  FieldValue(T&& v) : value(std::forward<T>(v)) {}  // NOLINT(google-explicit-constructor)
 
   // Any integer alternative (b B s u I i l, and t as 0/1) as int64.
   std::optional<std::int64_t> as_int() const;
