@@ -1,5 +1,6 @@
 #include "dead_letter.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "warren/protocol/properties.hpp"
@@ -34,36 +35,45 @@ std::shared_ptr<Message> dead_lettered_copy(const Message& original, std::string
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count());
-  // One entry per (queue, reason): bump its count and move it to the front.
-  std::int64_t count = 1;
+  // As RabbitMQ 3.10: one entry per (queue, reason, exchange), newest first.
+  // A repeat death bumps the old entry's count (its time is kept); once the
+  // array has history, the entry written is sorted by key.
+  FieldTable death;
+  const bool had_history = !deaths.empty();
   for (auto it = deaths.begin(); it != deaths.end(); ++it) {
     const FieldTable* entry = it->as_table();
     if (entry != nullptr && string_field(*entry, "queue") == queue &&
-        string_field(*entry, "reason") == reason) {
-      if (const FieldValue* c = protocol::find_field(*entry, "count"))
-        count += c->as_int().value_or(0);
+        string_field(*entry, "reason") == reason &&
+        string_field(*entry, "exchange") == original.exchange) {
+      death = *entry;
+      const FieldValue* c = protocol::find_field(death, "count");
+      protocol::set_field(death, "count", std::int64_t{(c ? c->as_int().value_or(0) : 0) + 1});
       deaths.erase(it);
       break;
     }
   }
-  FieldTable death{
-      {"count", count},
-      {"reason", std::string(reason)},
-      {"queue", std::string(queue)},
-      {"time", protocol::Timestamp{now}},
-      {"exchange", original.exchange},
-      {"routing-keys", FieldArray{FieldValue(original.routing_key)}},
-  };
-  if (props.expiration) {
-    death.push_back({"original-expiration", *props.expiration});
-    props.expiration.reset();
+  if (death.empty()) {
+    death = FieldTable{
+        {"count", std::int64_t{1}},
+        {"reason", std::string(reason)},
+        {"queue", std::string(queue)},
+        {"time", protocol::Timestamp{now}},
+        {"exchange", original.exchange},
+        {"routing-keys", FieldArray{FieldValue(original.routing_key)}},
+    };
+    if (props.expiration) death.push_back({"original-expiration", *props.expiration});
+  }
+  props.expiration.reset();
+  if (had_history) {
+    std::stable_sort(death.begin(), death.end(),
+                     [](const auto& a, const auto& b) { return a.name < b.name; });
   }
   deaths.insert(deaths.begin(), FieldValue(std::move(death)));
   protocol::set_field(headers, "x-death", std::move(deaths));
   if (protocol::find_field(headers, "x-first-death-reason") == nullptr) {
-    protocol::set_field(headers, "x-first-death-reason", std::string(reason));
-    protocol::set_field(headers, "x-first-death-queue", std::string(queue));
     protocol::set_field(headers, "x-first-death-exchange", original.exchange);
+    protocol::set_field(headers, "x-first-death-queue", std::string(queue));
+    protocol::set_field(headers, "x-first-death-reason", std::string(reason));
   }
   props.headers = std::move(headers);
 
