@@ -61,6 +61,20 @@ unit_tests() {
   timeout --kill-after=10 900 ctest --preset "$PRESET" --timeout 300 --no-tests=error
 }
 
+# Micro-benchmarks run briefly so they cannot rot (figures: docs/BENCHMARKS.md).
+micro_benchmarks() {
+  timeout --kill-after=10 300 "$REPO/build/$PRESET/routing/routing_bench" --quick
+}
+
+# The code that runs on several threads, under ThreadSanitizer. The broker
+# itself is single-threaded (docs/ARCHITECTURE.md); the routing tables are
+# documented as safe for concurrent readers and tested so.
+tsan_tests() {
+  cmake --preset tsan >/dev/null &&
+    cmake --build --preset tsan --parallel "${WARREN_BUILD_JOBS:-2}" --target routing_tests protocol_tests &&
+    timeout --kill-after=10 600 ctest --preset tsan --timeout 300 --no-tests=error
+}
+
 python_interop() {
   local bin=$REPO/build/$PRESET/broker/warren rc
   [ -x "$bin" ] || { echo "no broker binary at $bin"; return 1; }
@@ -137,6 +151,8 @@ stage setup scripts/setup.sh
 stage layering scripts/check-layering.sh
 stage "build $PRESET" scripts/build.sh "$PRESET"
 stage "unit tests ($PRESET)" unit_tests
+stage "micro-benchmarks (quick)" micro_benchmarks
+stage "unit tests (tsan)" tsan_tests
 stage "python interop ($PRESET)" python_interop
 if [ -f tests/interop/node/package.json ]; then
   stage "node interop ($PRESET)" node_interop
