@@ -143,3 +143,23 @@ def start_broker():
     for b in started:
         b.stop()
         b.cleanup()
+
+
+# Upper bound for one test (SIGALRM; there is no pytest-timeout plugin here).
+TEST_TIMEOUT = float(os.environ.get("WARREN_TEST_TIMEOUT", "60"))
+
+
+@pytest.fixture(autouse=True)
+def per_test_timeout():
+    """Fail a test (instead of hanging the run) when it takes longer than TEST_TIMEOUT seconds."""
+
+    def on_alarm(signum, frame):
+        raise TimeoutError("test took longer than %ss (WARREN_TEST_TIMEOUT)" % TEST_TIMEOUT)
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

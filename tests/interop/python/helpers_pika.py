@@ -11,7 +11,6 @@ the broker named by WARREN_TEST_URL (RabbitMQ 3.10 is the reference: every test 
 
 import contextlib
 import os
-import signal
 import time
 import uuid
 
@@ -21,35 +20,17 @@ import pytest
 
 __all__ = [
     # fixtures
-    "per_test_timeout", "connect", "conn", "ch", "names",
+    "connect", "conn", "ch", "names",
     # helpers
-    "TEST_TIMEOUT", "WAIT", "QUIET", "uid", "params", "Names", "channel_closed",
+    "WAIT", "QUIET", "uid", "params", "Names", "channel_closed",
     "connection_closed", "sync", "wait_until", "pump", "Collector", "consume", "publish_all",
     "get_all", "message_count", "declare_queue",
 ]
 
-# Upper bound for one test, setup and teardown included (SIGALRM; no pytest-timeout plugin).
-TEST_TIMEOUT = float(os.environ.get("WARREN_TEST_TIMEOUT", "60"))
 # How long a test waits for something that should happen ("eventually") before failing.
 WAIT = 10.0
 # How long a test watches for something that must NOT happen (e.g. a delivery beyond prefetch).
 QUIET = 0.3
-
-
-@pytest.fixture(autouse=True)
-def per_test_timeout():
-    """Fail a test (instead of hanging the run) when it takes longer than TEST_TIMEOUT seconds."""
-
-    def on_alarm(signum, frame):
-        raise TimeoutError("test took longer than %ss (WARREN_TEST_TIMEOUT)" % TEST_TIMEOUT)
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def uid(prefix="t"):

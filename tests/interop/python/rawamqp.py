@@ -8,7 +8,6 @@ deadline; `raw_test_timeout` (autouse when imported into a test module) bounds a
 """
 
 import os
-import signal
 import socket
 import struct
 import time
@@ -441,27 +440,6 @@ class RawConnection:
 
 
 # ---------------------------------------------------------------- test support
-
-# Upper bound for one raw test (SIGALRM; there is no pytest-timeout plugin). Same variable as
-# helpers_pika uses.
-TEST_TIMEOUT = float(os.environ.get("WARREN_TEST_TIMEOUT", "60"))
-
-
-@pytest.fixture(autouse=True)
-def raw_test_timeout():
-    """Fail a test instead of hanging the run when it takes longer than TEST_TIMEOUT seconds."""
-
-    def on_alarm(signum, frame):
-        raise TimeoutError("test took longer than %ss (WARREN_TEST_TIMEOUT)" % TEST_TIMEOUT)
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
 
 def uid(prefix="raw"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:12])

@@ -23,7 +23,7 @@ import pika
 import pika.exceptions
 import pytest
 
-from rawamqp import raw_test_timeout, uid  # noqa: F401  (autouse fixture)
+from rawamqp import uid
 
 TOOL_TIMEOUT = 20
 WAIT = 10.0

@@ -10,10 +10,10 @@ import pika
 from helpers_pika import *  # noqa: F401,F403
 
 
-def get_eventually(ch, queue, seconds=5.0):
+def get_eventually(ch, queue, seconds=5.0, auto_ack=True):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        method, props, body = ch.basic_get(queue, auto_ack=True)
+        method, props, body = ch.basic_get(queue, auto_ack=auto_ack)
         if method is not None:
             return method, props, body
         ch.connection.process_data_events(0.02)
@@ -105,9 +105,9 @@ def test_second_death_in_same_queue_counts(ch, names):
     ch.basic_publish("", work, b"bounce")
     m, _, _ = ch.basic_get(work)
     ch.basic_reject(m.delivery_tag, requeue=False)       # work -> dlq
-    m, _, _ = get_eventually_manual(ch, dlq)
+    m, _, _ = get_eventually(ch, dlq, auto_ack=False)
     ch.basic_reject(m.delivery_tag, requeue=False)       # dlq -> work
-    m, _, _ = get_eventually_manual(ch, work)
+    m, _, _ = get_eventually(ch, work, auto_ack=False)
     ch.basic_reject(m.delivery_tag, requeue=False)       # work -> dlq again
     _, props, _ = get_eventually(ch, dlq)
     deaths = props.headers["x-death"]
@@ -115,16 +115,6 @@ def test_second_death_in_same_queue_counts(ch, names):
     assert by_queue[work]["count"] == 2
     assert by_queue[dlq]["count"] == 1
     assert deaths[0]["queue"] == work  # the newest death comes first
-
-
-def get_eventually_manual(ch, queue, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        method, props, body = ch.basic_get(queue, auto_ack=False)
-        if method is not None:
-            return method, props, body
-        ch.connection.process_data_events(0.02)
-    raise AssertionError("nothing arrived on %s" % queue)
 
 
 def test_expiry_cycle_is_dropped(ch, names):

@@ -33,7 +33,6 @@ from rawamqp import (BASIC_ACK, BASIC_PUBLISH, CHANNEL_CLOSE, CHANNEL_CLOSE_OK, 
                      QUEUE_DECLARE_OK, UNEXPECTED_FRAME, RawConnection, basic_publish_args,
                      body_frame, frame, good_client_round_trip, header_frame, heartbeat_frame,
                      method_frame, method_payload, octet, queue_declare_args, short, shortstr)
-from rawamqp import raw_test_timeout  # noqa: F401  (autouse fixture)
 
 NAMES = {FRAME_ERROR: "FRAME_ERROR", UNEXPECTED_FRAME: "UNEXPECTED_FRAME",
          CHANNEL_ERROR: "CHANNEL_ERROR", COMMAND_INVALID: "COMMAND_INVALID",

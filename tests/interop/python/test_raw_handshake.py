@@ -18,7 +18,6 @@ from rawamqp import (BASIC_PUBLISH, CONNECTION_START, CONNECTION_START_OK, CONNE
                      QUEUE_DECLARE_OK, RawConnection, basic_publish_args, body_frame, frame,
                      good_client_round_trip, header_frame, long_, longstr, method_frame,
                      queue_declare_args, short, shortstr, table)
-from rawamqp import raw_test_timeout  # noqa: F401  (autouse fixture)
 
 # RabbitMQ's (and Warren's) default handshake timeout.
 DEFAULT_HANDSHAKE_TIMEOUT = 10.0

@@ -8,7 +8,6 @@ from rawamqp import (CHANNEL_OPEN, CHANNEL_OPEN_OK, CONNECTION_CLOSE, CONNECTION
                      CONNECTION_TUNE, CONNECTION_TUNE_OK, PROTOCOL_HEADER, RawConnection,
                      good_client_round_trip, long_, longstr, method_frame, octet, short,
                      shortstr, table)
-from rawamqp import raw_test_timeout  # noqa: F401  (autouse fixture)
 
 N = int(os.environ.get("WARREN_RAW_CONNECTIONS", "500"))
 STEP_TIMEOUT = 30.0
