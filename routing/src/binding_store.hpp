@@ -34,6 +34,13 @@ class BindingStore {
     Placement placement{};
   };
 
+  // A binding as an exchange type's routing structure holds it: the
+  // destination beside its record, so routing reads no record.
+  struct Entry {
+    Destination destination;
+    Record* record;
+  };
+
   BindingStore() = default;
   BindingStore(const BindingStore&) = delete;
   BindingStore& operator=(const BindingStore&) = delete;
@@ -123,6 +130,54 @@ class BindingStore {
   std::unordered_multimap<std::size_t, std::unique_ptr<Record>> by_identity_;
   // Head of each destination's list.
   std::unordered_map<Destination, Record*, DestinationHash> by_destination_;
+};
+
+// The part of a BindingTable every exchange type shares: bindings kept in a
+// BindingStore, with `Derived` (CRTP, so bind and unbind make no virtual
+// calls) supplying route() and two hooks on its routing structure:
+//   void attach(Record&): place a newly stored binding (record.binding has
+//     its arguments sorted) and set record.placement;
+//   void detach(Record&): take a binding out, before its record is erased.
+// `Derived` befriends this class when the hooks are private.
+template <typename Derived, typename Placement>
+class StoredBindingTable : public BindingTable {
+ public:
+  bool bind(const Binding& binding) final {
+    Record* record = store_.insert(binding);
+    if (record == nullptr) return false;
+    derived().attach(*record);
+    return true;
+  }
+
+  bool unbind(const Binding& binding) final {
+    Record* record = store_.find(binding);
+    if (record == nullptr) return false;
+    derived().detach(*record);
+    store_.erase(record);
+    return true;
+  }
+
+  void unbind_all(const Destination& destination) final {
+    store_.erase_destination(destination, [this](Record& record) { derived().detach(record); });
+  }
+
+  std::size_t size() const final { return store_.size(); }
+
+  void for_each(const std::function<void(const Binding&)>& visit) const final {
+    store_.for_each(visit);
+  }
+
+ protected:
+  using Store = BindingStore<Placement>;
+  using Record = typename Store::Record;
+  using Entry = typename Store::Entry;
+
+  StoredBindingTable() = default;
+
+ private:
+  Derived& derived() { return static_cast<Derived&>(*this); }
+
+  Store store_;
 };
 
 }  // namespace warren::routing::detail

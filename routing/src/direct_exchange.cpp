@@ -18,29 +18,12 @@ struct KeyHash {
   std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
 };
 
-class DirectTable final : public BindingTable {
+struct DirectPlacement {
+  std::uint32_t slot = 0;  // index in its key's bucket
+};
+
+class DirectTable final : public detail::StoredBindingTable<DirectTable, DirectPlacement> {
  public:
-  bool bind(const Binding& binding) override {
-    Record* record = store_.insert(binding);
-    if (record == nullptr) return false;
-    std::vector<Entry>& bucket = buckets_[binding.routing_key];
-    record->placement.slot = static_cast<std::uint32_t>(bucket.size());
-    bucket.push_back(Entry{binding.destination, record});
-    return true;
-  }
-
-  bool unbind(const Binding& binding) override {
-    Record* record = store_.find(binding);
-    if (record == nullptr) return false;
-    detach(*record);
-    store_.erase(record);
-    return true;
-  }
-
-  void unbind_all(const Destination& destination) override {
-    store_.erase_destination(destination, [this](Record& record) { detach(record); });
-  }
-
   void route(std::string_view routing_key, const protocol::FieldTable* /*headers*/,
              std::vector<Destination>& out) const override {
     auto it = buckets_.find(routing_key);
@@ -49,22 +32,14 @@ class DirectTable final : public BindingTable {
       out.push_back(entry.destination);
   }
 
-  std::size_t size() const override { return store_.size(); }
-
-  void for_each(const std::function<void(const Binding&)>& visit) const override {
-    store_.for_each(visit);
-  }
-
  private:
-  struct Placement {
-    std::uint32_t slot = 0;  // index in its key's bucket
-  };
-  using Store = detail::BindingStore<Placement>;
-  using Record = Store::Record;
-  struct Entry {
-    Destination destination;
-    Record* record;
-  };
+  friend StoredBindingTable;
+
+  void attach(Record& record) {
+    std::vector<Entry>& bucket = buckets_[record.binding.routing_key];
+    record.placement.slot = static_cast<std::uint32_t>(bucket.size());
+    bucket.push_back(Entry{record.binding.destination, &record});
+  }
 
   void detach(Record& record) {
     auto it = buckets_.find(record.binding.routing_key);
@@ -76,7 +51,6 @@ class DirectTable final : public BindingTable {
     if (bucket.empty()) buckets_.erase(it);
   }
 
-  Store store_;
   std::unordered_map<std::string, std::vector<Entry>, KeyHash, std::equal_to<>> buckets_;
 };
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -144,28 +143,12 @@ struct Matcher {
   }
 };
 
-class HeadersTable final : public BindingTable {
+struct HeadersPlacement {
+  std::uint32_t slot = 0;  // index in entries_
+};
+
+class HeadersTable final : public detail::StoredBindingTable<HeadersTable, HeadersPlacement> {
  public:
-  bool bind(const Binding& binding) override {
-    Record* record = store_.insert(binding);
-    if (record == nullptr) return false;
-    record->placement.slot = static_cast<std::uint32_t>(entries_.size());
-    entries_.push_back(Entry{binding.destination, record, Matcher(record->binding.arguments)});
-    return true;
-  }
-
-  bool unbind(const Binding& binding) override {
-    Record* record = store_.find(binding);
-    if (record == nullptr) return false;
-    detach(*record);
-    store_.erase(record);
-    return true;
-  }
-
-  void unbind_all(const Destination& destination) override {
-    store_.erase_destination(destination, [this](Record& record) { detach(record); });
-  }
-
   void route(std::string_view /*routing_key*/, const FieldTable* headers,
              std::vector<Destination>& out) const override {
     if (entries_.empty()) return;
@@ -181,18 +164,8 @@ class HeadersTable final : public BindingTable {
     }
   }
 
-  std::size_t size() const override { return store_.size(); }
-
-  void for_each(const std::function<void(const Binding&)>& visit) const override {
-    store_.for_each(visit);
-  }
-
  private:
-  struct Placement {
-    std::uint32_t slot = 0;  // index in entries_
-  };
-  using Store = detail::BindingStore<Placement>;
-  using Record = Store::Record;
+  friend StoredBindingTable;
   struct Entry {
     Destination destination;
     Record* record;
@@ -212,6 +185,12 @@ class HeadersTable final : public BindingTable {
     }
   }
 
+  void attach(Record& record) {
+    record.placement.slot = static_cast<std::uint32_t>(entries_.size());
+    entries_.push_back(
+        Entry{record.binding.destination, &record, Matcher(record.binding.arguments)});
+  }
+
   void detach(Record& record) {
     const std::uint32_t slot = record.placement.slot;
     if (slot + 1 != entries_.size()) {
@@ -221,7 +200,6 @@ class HeadersTable final : public BindingTable {
     entries_.pop_back();
   }
 
-  Store store_;
   std::vector<Entry> entries_;  // scanned in full by every route, as in RabbitMQ
 };
 

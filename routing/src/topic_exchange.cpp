@@ -58,12 +58,8 @@ struct Placement {
   Node* node = nullptr;    // where the binding's pattern ends
   std::uint32_t slot = 0;  // index in node->bindings
 };
-using Store = detail::BindingStore<Placement>;
-using Record = Store::Record;
-struct Entry {
-  Destination destination;
-  Record* record;
-};
+using Record = detail::BindingStore<Placement>::Record;
+using Entry = detail::BindingStore<Placement>::Entry;
 
 struct Node {
   Node* parent = nullptr;
@@ -166,33 +162,8 @@ class EdgeTable {
   std::size_t size_ = 0;
 };
 
-class TopicTable final : public BindingTable {
+class TopicTable final : public detail::StoredBindingTable<TopicTable, Placement> {
  public:
-  bool bind(const Binding& binding) override {
-    Record* record = store_.insert(binding);
-    if (record == nullptr) return false;
-    std::vector<std::string_view> words;
-    split_topic_key(record->binding.routing_key, words);
-    Node* node = &root_;
-    for (std::string_view word : words)
-      node = child_or_create(*node, word);
-    record->placement = Placement{node, static_cast<std::uint32_t>(node->bindings.size())};
-    node->bindings.push_back(Entry{binding.destination, record});
-    return true;
-  }
-
-  bool unbind(const Binding& binding) override {
-    Record* record = store_.find(binding);
-    if (record == nullptr) return false;
-    detach(*record);
-    store_.erase(record);
-    return true;
-  }
-
-  void unbind_all(const Destination& destination) override {
-    store_.erase_destination(destination, [this](Record& record) { detach(record); });
-  }
-
   void route(std::string_view routing_key, const protocol::FieldTable* /*headers*/,
              std::vector<Destination>& out) const override {
     // Reused by every route on this thread: no allocation once grown.
@@ -218,13 +189,9 @@ class TopicTable final : public BindingTable {
     }
   }
 
-  std::size_t size() const override { return store_.size(); }
-
-  void for_each(const std::function<void(const Binding&)>& visit) const override {
-    store_.for_each(visit);
-  }
-
  private:
+  friend StoredBindingTable;
+
   // The state of one route: the key's words and the (node, position) stack.
   struct Walk {
     struct State {
@@ -281,6 +248,16 @@ class TopicTable final : public BindingTable {
     return raw;
   }
 
+  void attach(Record& record) {
+    std::vector<std::string_view> words;
+    split_topic_key(record.binding.routing_key, words);
+    Node* node = &root_;
+    for (std::string_view word : words)
+      node = child_or_create(*node, word);
+    record.placement = Placement{node, static_cast<std::uint32_t>(node->bindings.size())};
+    node->bindings.push_back(Entry{record.binding.destination, &record});
+  }
+
   // Takes the binding out of its node, then prunes nodes left unused.
   void detach(Record& record) {
     Node* node = record.placement.node;
@@ -305,7 +282,6 @@ class TopicTable final : public BindingTable {
   Node root_;
   std::uint64_t next_node_id_ = 1;  // the root is 0
   EdgeTable edges_;                 // owns every node but the root
-  Store store_;
 };
 
 }  // namespace
