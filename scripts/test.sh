@@ -71,7 +71,7 @@ micro_benchmarks() {
 # documented as safe for concurrent readers and tested so.
 tsan_tests() {
   cmake --preset tsan >/dev/null &&
-    cmake --build --preset tsan --parallel "${WARREN_BUILD_JOBS:-2}" --target routing_tests protocol_tests &&
+    cmake --build --preset tsan --parallel "${WARREN_BUILD_JOBS:-2}" --target routing_tests protocol_tests storage_tests &&
     timeout --kill-after=10 600 ctest --preset tsan --timeout 300 --no-tests=error
 }
 

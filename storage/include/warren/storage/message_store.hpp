@@ -1,0 +1,119 @@
+#pragma once
+// MessageStore: durable queue messages as opaque bytes, keyed by
+// (queue id, sequence). The broker serialises messages; the store never
+// looks inside the bytes.
+//
+// Ordering: within one queue, messages are kept and read in ascending
+// sequence order (as unsigned 64-bit integers). Queues are independent:
+// nothing done to one queue id touches another.
+//
+// Threads: a store object is not internally synchronised. It has one owner
+// (the persister thread), which serialises every call, including calls on the
+// MetadataStore opened alongside it.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "warren/storage/status.hpp"
+
+namespace warren::storage {
+
+using QueueId = std::uint64_t;
+using Sequence = std::uint64_t;
+
+// How far a write goes before it returns OK.
+enum class Durability {
+  // fsync: the write is on stable storage (survives power loss).
+  // RocksDB: WriteOptions::sync = true.
+  kFsync,
+  // os: the write reached the OS page cache (survives a process crash, not a
+  // power loss). RocksDB: WriteOptions::sync = false. Cheaper; for transient
+  // or already-acknowledged data, or to be covered by a later kFsync write
+  // (syncing the log also persists every earlier unsynced write).
+  kOs,
+};
+
+// One mutation in a MessageBatch.
+struct MessageOp {
+  enum class Kind { kAppend, kRemove, kPurge };
+  Kind kind = Kind::kAppend;
+  QueueId queue = 0;
+  Sequence first = 0;  // kAppend/kRemove: the sequence; kPurge: first of the range
+  Sequence last = 0;   // kPurge: last of the range (inclusive); otherwise == first
+  std::string bytes;   // kAppend only
+};
+
+// An ordered list of mutations applied atomically by MessageStore::write:
+// after a crash either all of them are visible or none. Operations apply in
+// the order added, so a purge followed by an append of a sequence inside the
+// purged range leaves that appended message.
+class MessageBatch {
+ public:
+  // Stores `bytes` at (queue, seq), replacing any message already there.
+  void append(QueueId queue, Sequence seq, std::string bytes) {
+    ops_.push_back({MessageOp::Kind::kAppend, queue, seq, seq, std::move(bytes)});
+  }
+  // Deletes (queue, seq); deleting a missing message is not an error.
+  void remove(QueueId queue, Sequence seq) {
+    ops_.push_back({MessageOp::Kind::kRemove, queue, seq, seq, {}});
+  }
+  // Deletes every message of `queue` with first <= seq <= last.
+  // Precondition: first <= last (else write() fails with kInvalidArgument).
+  void purge(QueueId queue, Sequence first, Sequence last) {
+    ops_.push_back({MessageOp::Kind::kPurge, queue, first, last, {}});
+  }
+
+  bool empty() const noexcept { return ops_.empty(); }
+  std::size_t size() const noexcept { return ops_.size(); }
+  const std::vector<MessageOp>& ops() const noexcept { return ops_; }
+  void clear() noexcept { ops_.clear(); }
+
+ private:
+  std::vector<MessageOp> ops_;
+};
+
+struct StoredMessage {
+  Sequence seq = 0;
+  std::string bytes;
+  friend bool operator==(const StoredMessage&, const StoredMessage&) = default;
+};
+
+// Summary of one queue's stored messages.
+struct QueueStats {
+  std::uint64_t count = 0;
+  Sequence first = 0;  // lowest stored sequence; 0 when count == 0
+  Sequence last = 0;   // highest stored sequence; 0 when count == 0
+};
+
+class MessageStore {
+ public:
+  virtual ~MessageStore() = default;
+
+  // Applies every operation of `batch` atomically, in order. An empty batch
+  // is OK and writes nothing.
+  // Errors: kInvalidArgument (a purge with first > last; nothing is written),
+  // kIoError / kNoSpace (nothing is written).
+  virtual Status write(const MessageBatch& batch, Durability durability) = 0;
+
+  // Appends to `out` up to `limit` messages of `queue` with seq >= `from`, in
+  // ascending sequence order. Fewer than `limit` means the queue has no more.
+  // To page through a queue, call again with from = last returned seq + 1.
+  // Errors: kInvalidArgument (limit == 0), kIoError, kCorruption; on error
+  // `out` may hold a prefix of the result.
+  virtual Status read(QueueId queue, Sequence from, std::size_t limit,
+                      std::vector<StoredMessage>& out) = 0;
+
+  // Count and first/last sequence of `queue`'s messages. A queue with no
+  // messages is not an error: count == 0. Cost: O(count) for RocksDB (meant
+  // for recovery, not for the message path).
+  virtual Result<QueueStats> stats(QueueId queue) = 0;
+
+  // Deletes every message of `queue` (one range delete), leaving other
+  // queues untouched. Equivalent to write() of purge(queue, 0, UINT64_MAX).
+  virtual Status delete_queue(QueueId queue, Durability durability) = 0;
+};
+
+}  // namespace warren::storage
