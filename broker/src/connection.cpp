@@ -396,7 +396,6 @@ MaybeError Connection::handle_connection_method(const protocol::Method& method) 
       break;
     case State::kAwaitTuneOk:
       if (auto* m = std::get_if<m::ConnectionTuneOk>(&method)) return on_tune_ok(*m);
-      if (std::holds_alternative<m::ConnectionSecureOk>(method)) break;
       break;
     case State::kAwaitOpen:
       if (auto* m = std::get_if<m::ConnectionOpen>(&method)) return on_open(*m);

@@ -1,6 +1,9 @@
 #include "log.hpp"
 
+#include <fmt/chrono.h>
+
 #include <chrono>
+#include <ctime>
 
 namespace warren::broker {
 
@@ -25,10 +28,12 @@ bool set_log_level(std::string_view name) {
 
 void log_line(LogLevel level, std::string_view text) {
   static constexpr const char* kNames[] = {"error", "warning", "info", "debug"};
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
-  fmt::print(stderr, "{}.{:03} [{}] {}\n", ms / 1000, ms % 1000, kNames[static_cast<int>(level)],
-             text);
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%S}.{:03}Z [{}] {}\n", fmt::gmtime(seconds), ms,
+             kNames[static_cast<int>(level)], text);
 }
 
 }  // namespace warren::broker

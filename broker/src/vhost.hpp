@@ -57,7 +57,6 @@ struct BindingSpec {
   protocol::FieldTable arguments;
 };
 
-// Observer of queue deletion (consumers must be told). Implemented by Channel.
 class VHost {
  public:
   VHost(boost::asio::io_context& io, std::string name);
