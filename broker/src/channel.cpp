@@ -595,26 +595,32 @@ MaybeError Channel::publish_complete() {
     tx_publishes_.push_back(TxPublish{exchange->name, std::move(message), pending_mandatory_});
     return std::nullopt;
   }
+  bool accepted = true;
   if (exchange->name.empty() && message->routing_key.starts_with(kReplyToPrefix)) {
     deliver_reply(std::move(message), pending_mandatory_);
   } else {
-    route_and_enqueue(*exchange, std::move(message), pending_mandatory_);
+    accepted = route_and_enqueue(*exchange, std::move(message), pending_mandatory_);
   }
   if (confirm_mode_) {
+    // A queue that refused the message (x-overflow reject-publish) makes
+    // its confirm a nack, as in RabbitMQ.
+    if (!accepted) nacked_.push_back(next_publish_seq_);
     ++next_publish_seq_;
     connection_.note_confirm_pending(id_);
   }
   return std::nullopt;
 }
 
-void Channel::route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory) {
+bool Channel::route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory) {
   vhost().route(exchange, message->routing_key, message->properties, route_scratch_);
   if (route_scratch_.empty()) {
     if (mandatory) send_return(*message, protocol::kNoRoute, "NO_ROUTE");
-    return;
+    return true;
   }
+  bool accepted = true;
   for (Queue* q : route_scratch_)
-    q->publish(message);
+    accepted = q->publish(message) && accepted;
+  return accepted;
 }
 
 void Channel::send_return(const Message& message, std::uint16_t code, std::string_view text) {
@@ -631,8 +637,17 @@ void Channel::flush_confirms() {
   const std::uint64_t last = next_publish_seq_ - 1;
   if (!confirm_mode_ || last == confirmed_upto_) return;
   // Everything up to `last` is routed (and, once durable storage exists,
-  // stored), so one ack covers the whole batch.
-  send(m::BasicAck{last, last - confirmed_upto_ > 1});
+  // stored): one ack (multiple) covers each run between refused publishes,
+  // which get a nack each.
+  for (std::uint64_t nacked : nacked_) {
+    if (nacked - 1 > confirmed_upto_) {
+      send(m::BasicAck{nacked - 1, nacked - 1 - confirmed_upto_ > 1});
+    }
+    send(m::BasicNack{nacked, false, false});
+    confirmed_upto_ = nacked;
+  }
+  nacked_.clear();
+  if (last > confirmed_upto_) send(m::BasicAck{last, last - confirmed_upto_ > 1});
   confirmed_upto_ = last;
 }
 
@@ -673,7 +688,7 @@ MaybeError Channel::on(const m::TxCommit&) {
   tx_mode_ = true;
   for (TxPublish& p : publishes) {
     const Exchange* exchange = vhost().find_exchange(p.exchange);
-    if (exchange != nullptr) route_and_enqueue(*exchange, std::move(p.message), p.mandatory);
+    if (exchange != nullptr) (void)route_and_enqueue(*exchange, std::move(p.message), p.mandatory);
   }
   send(m::TxCommitOk{});
   return std::nullopt;

@@ -131,7 +131,8 @@ class Channel {
   void stop_replies();
   MaybeError rewrite_reply_to(Message& message);
   void deliver_reply(MessagePtr message, bool mandatory);
-  void route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory);
+  // False when a queue refused the message (x-overflow reject-publish*).
+  bool route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory);
   void send_return(const Message& message, std::uint16_t code, std::string_view text);
   std::uint64_t untracked_delivery_tag();
   std::uint64_t record_delivery(Queue::Entry& entry, Queue& queue, Consumer* consumer, bool no_ack);
@@ -167,6 +168,7 @@ class Channel {
   bool confirm_mode_ = false;
   std::uint64_t next_publish_seq_ = 1;
   std::uint64_t confirmed_upto_ = 0;
+  std::vector<std::uint64_t> nacked_;  // publish seqs to nack, ascending
 
   // Transactions.
   bool tx_mode_ = false;

@@ -26,6 +26,16 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
   if (const auto* key = protocol::find_field(args, "x-dead-letter-routing-key")) {
     if (key->as_string() != nullptr) dead_letter_routing_key_ = *key->as_string();
   }
+  if (const auto* v = protocol::find_field(args, "x-max-length")) {
+    max_length_ = static_cast<std::uint64_t>(v->as_int().value_or(0));
+  }
+  if (const auto* v = protocol::find_field(args, "x-max-length-bytes")) {
+    max_length_bytes_ = static_cast<std::uint64_t>(v->as_int().value_or(0));
+  }
+  if (const auto* v = protocol::find_field(args, "x-overflow"); v && v->as_string()) {
+    if (*v->as_string() == "reject-publish") overflow_ = Overflow::kRejectPublish;
+    if (*v->as_string() == "reject-publish-dlx") overflow_ = Overflow::kRejectPublishDlx;
+  }
 }
 
 Queue::~Queue() = default;
@@ -35,6 +45,24 @@ std::optional<std::string> Queue::validate_arguments(const protocol::FieldTable&
     auto v = ttl->as_int();
     if (!v) return "invalid arg 'x-message-ttl': expected an integer";
     if (*v < 0) return "invalid arg 'x-message-ttl': {value_negative," + std::to_string(*v) + "}";
+  }
+  for (const char* name : {"x-max-length", "x-max-length-bytes"}) {
+    if (const auto* v = protocol::find_field(args, name)) {
+      auto n = v->as_int();
+      if (!n) return std::string("invalid arg '") + name + "': expected an integer";
+      if (*n < 0) {
+        return std::string("invalid arg '") + name + "': {value_negative," + std::to_string(*n) +
+               "}";
+      }
+    }
+  }
+  if (const auto* v = protocol::find_field(args, "x-overflow")) {
+    const std::string* mode = v->as_string();
+    if (mode == nullptr ||
+        (*mode != "drop-head" && *mode != "reject-publish" && *mode != "reject-publish-dlx")) {
+      return "invalid arg 'x-overflow': expected drop-head, reject-publish or "
+             "reject-publish-dlx";
+    }
   }
   for (const char* name : {"x-dead-letter-exchange", "x-dead-letter-routing-key"}) {
     const auto* v = protocol::find_field(args, name);
@@ -54,7 +82,31 @@ bool Queue::has_exclusive_consumer() const {
                      [](const Consumer* c) { return c->exclusive; });
 }
 
-void Queue::publish(MessagePtr message) {
+Queue::Entry Queue::pop_ready_front() {
+  Entry entry = std::move(ready_.front());
+  ready_.pop_front();
+  ready_bytes_ -= entry.message->body.size();
+  return entry;
+}
+
+bool Queue::over_limit() const {
+  return (max_length_ && ready_.size() > *max_length_) ||
+         (max_length_bytes_ && ready_bytes_ > *max_length_bytes_);
+}
+
+bool Queue::would_overflow(const Message& message) const {
+  return (max_length_ && ready_.size() + 1 > *max_length_) ||
+         (max_length_bytes_ && ready_bytes_ + message.body.size() > *max_length_bytes_);
+}
+
+void Queue::drop_head_over_limit() {
+  while (!ready_.empty() && over_limit()) {
+    MessagePtr message = pop_ready_front().message;
+    dead_letter(message, "maxlen");
+  }
+}
+
+bool Queue::publish(MessagePtr message) {
   Entry entry{std::move(message), next_seq_++, false};
   if (message_ttl_ || entry.message->ttl_ms >= 0) {
     auto ttl = std::chrono::milliseconds(entry.message->ttl_ms >= 0 ? entry.message->ttl_ms
@@ -63,18 +115,26 @@ void Queue::publish(MessagePtr message) {
     entry.expires_at = std::chrono::steady_clock::now() + ttl;
     may_expire_ = true;
   }
+  if (overflow_ != Overflow::kDropHead && would_overflow(*entry.message)) {
+    // reject-publish(-dlx): this queue refuses the message; the publisher
+    // gets a nack under confirms.
+    if (overflow_ == Overflow::kRejectPublishDlx) dead_letter(entry.message, "maxlen");
+    return false;
+  }
+  ready_bytes_ += entry.message->body.size();
   ready_.push_back(std::move(entry));
   if (!consumers_.empty()) dispatch();
+  if (overflow_ == Overflow::kDropHead) drop_head_over_limit();
   // A TTL of 0 means "now or never": undelivered, it expires at once.
   if (may_expire_) expire_head();
+  return true;
 }
 
 void Queue::expire_head() {
   if (!may_expire_ || deleted_) return;
   const auto now = std::chrono::steady_clock::now();
   while (!ready_.empty() && ready_.front().expires_at <= now) {
-    MessagePtr message = std::move(ready_.front().message);
-    ready_.pop_front();
+    MessagePtr message = pop_ready_front().message;
     dead_letter(message, "expired");
   }
   arm_expiry_timer();
@@ -110,6 +170,7 @@ void Queue::requeue(Entry entry) {
   // from the front is short.
   auto pos = std::upper_bound(ready_.begin(), ready_.end(), entry.seq,
                               [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
+  ready_bytes_ += entry.message->body.size();
   ready_.insert(pos, std::move(entry));
 }
 
@@ -157,8 +218,7 @@ void Queue::dispatch() {
   while (!ready_.empty()) {
     Consumer* consumer = pick_consumer();
     if (consumer == nullptr) break;
-    Entry entry = std::move(ready_.front());
-    ready_.pop_front();
+    Entry entry = pop_ready_front();
     consumer->channel->deliver(*consumer, *this, std::move(entry));
   }
   dispatching_ = false;
@@ -167,14 +227,14 @@ void Queue::dispatch() {
 bool Queue::take(Entry& out) {
   expire_head();
   if (ready_.empty()) return false;
-  out = std::move(ready_.front());
-  ready_.pop_front();
+  out = pop_ready_front();
   return true;
 }
 
 std::size_t Queue::purge() {
   std::size_t n = ready_.size();
   ready_.clear();
+  ready_bytes_ = 0;
   return n;
 }
 
@@ -199,6 +259,7 @@ void Queue::remove_consumer(Consumer* consumer) {
 
 void Queue::mark_deleted() {
   deleted_ = true;
+  ready_bytes_ = 0;
   if (expiry_timer_) expiry_timer_->cancel();
   ready_.clear();
   consumers_.clear();

@@ -65,7 +65,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
   bool has_exclusive_consumer() const;
 
   // Appends a message and hands it to a consumer if one can take it.
-  void publish(MessagePtr message);
+  // Returns false when the queue refused it (x-overflow reject-publish*).
+  bool publish(MessagePtr message);
   // Puts delivered-but-unacked messages back at their original positions,
   // marked redelivered. Does not dispatch (the caller calls dispatch() once).
   void requeue(Entry entry);
@@ -96,6 +97,11 @@ class Queue : public std::enable_shared_from_this<Queue> {
  private:
   Consumer* pick_consumer();
   void arm_expiry_timer();
+  Entry pop_ready_front();
+  bool over_limit() const;
+  bool would_overflow(const Message& message) const;
+  // drop-head: dead-letters (reason maxlen) from the head until within limits.
+  void drop_head_over_limit();
 
   VHost& vhost_;
   const std::uint64_t id_;
@@ -117,6 +123,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::optional<std::chrono::milliseconds> message_ttl_;
   std::optional<std::string> dead_letter_exchange_;
   std::optional<std::string> dead_letter_routing_key_;
+  // x-max-length / x-max-length-bytes count ready messages, as RabbitMQ.
+  enum class Overflow { kDropHead, kRejectPublish, kRejectPublishDlx };
+  std::optional<std::uint64_t> max_length_;
+  std::optional<std::uint64_t> max_length_bytes_;
+  Overflow overflow_ = Overflow::kDropHead;
+  std::uint64_t ready_bytes_ = 0;
   bool may_expire_ = false;  // queue TTL, or a message with its own TTL arrived
   std::unique_ptr<boost::asio::steady_timer> expiry_timer_;
   std::chrono::steady_clock::time_point timer_deadline_ =

@@ -408,7 +408,8 @@ void VHost::dead_letter(const Queue& source, const Message& message, std::string
   const protocol::FieldTable* headers = props.headers ? &*props.headers : nullptr;
   MessagePtr shared = std::move(copy);
   for (Queue* q : targets) {
-    if (!dead_letter_cycle(headers, q->name())) q->publish(shared);
+    // A refusal (reject-publish) just drops the copy: nobody waits on it.
+    if (!dead_letter_cycle(headers, q->name())) (void)q->publish(shared);
   }
 }
 
