@@ -32,6 +32,12 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
   if (const auto* v = protocol::find_field(args, "x-max-length-bytes")) {
     max_length_bytes_ = static_cast<std::uint64_t>(v->as_int().value_or(0));
   }
+  if (const auto* v = protocol::find_field(args, "x-expires")) {
+    lease_ = std::chrono::milliseconds(v->as_int().value_or(1));
+  }
+  if (const auto* v = protocol::find_field(args, "x-single-active-consumer")) {
+    single_active_consumer_ = v->as_bool().value_or(false);
+  }
   if (const auto* v = protocol::find_field(args, "x-overflow"); v && v->as_string()) {
     if (*v->as_string() == "reject-publish") overflow_ = Overflow::kRejectPublish;
     if (*v->as_string() == "reject-publish-dlx") overflow_ = Overflow::kRejectPublishDlx;
@@ -55,6 +61,14 @@ std::optional<std::string> Queue::validate_arguments(const protocol::FieldTable&
                "}";
       }
     }
+  }
+  if (const auto* v = protocol::find_field(args, "x-expires")) {
+    auto n = v->as_int();
+    if (!n) return "invalid arg 'x-expires': expected an integer";
+    if (*n <= 0) return "invalid arg 'x-expires': {value_zero_or_less," + std::to_string(*n) + "}";
+  }
+  if (const auto* v = protocol::find_field(args, "x-single-active-consumer")) {
+    if (!v->as_bool()) return "invalid arg 'x-single-active-consumer': expected a boolean";
   }
   if (const auto* v = protocol::find_field(args, "x-overflow")) {
     const std::string* mode = v->as_string();
@@ -177,6 +191,10 @@ void Queue::requeue(Entry entry) {
 Consumer* Queue::pick_consumer() {
   const std::size_t n = consumers_.size();
   if (n == 0) return nullptr;
+  if (single_active_consumer_) {
+    Consumer* active = consumers_.front();
+    return active->channel->can_accept(*active) ? active : nullptr;
+  }
   if (!has_priorities_) {
     for (std::size_t i = 0; i < n; ++i) {
       std::size_t idx = (next_consumer_ + i) % n;
@@ -225,6 +243,7 @@ void Queue::dispatch() {
 }
 
 bool Queue::take(Entry& out) {
+  touch();
   expire_head();
   if (ready_.empty()) return false;
   out = pop_ready_front();
@@ -240,6 +259,12 @@ std::size_t Queue::purge() {
 
 void Queue::add_consumer(Consumer* consumer) {
   ever_had_consumers_ = true;
+  if (lease_timer_) lease_timer_->cancel();  // the lease runs only while unused
+  if (single_active_consumer_) {
+    // Registration order decides who is active; the rest wait their turn.
+    consumers_.push_back(consumer);
+    return;
+  }
   if (consumer->priority != 0) has_priorities_ = true;
   // Stable: a new consumer goes after the others of its priority.
   auto pos = std::find_if(consumers_.begin(), consumers_.end(),
@@ -255,12 +280,27 @@ void Queue::remove_consumer(Consumer* consumer) {
   if (idx < next_consumer_) --next_consumer_;
   has_priorities_ = std::any_of(consumers_.begin(), consumers_.end(),
                                 [](const Consumer* c) { return c->priority != 0; });
+  if (consumers_.empty()) touch();
+  // With a single active consumer, the next in line takes over.
+  if (single_active_consumer_ && idx == 0 && !consumers_.empty()) dispatch();
+}
+
+void Queue::touch() {
+  if (!lease_ || deleted_ || !consumers_.empty()) return;
+  if (!lease_timer_) lease_timer_ = std::make_unique<boost::asio::steady_timer>(vhost_.io());
+  lease_timer_->expires_after(*lease_);
+  lease_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->deleted_ || !self->consumers_.empty()) return;
+    self->vhost_.delete_queue(self);
+  });
 }
 
 void Queue::mark_deleted() {
   deleted_ = true;
   ready_bytes_ = 0;
   if (expiry_timer_) expiry_timer_->cancel();
+  if (lease_timer_) lease_timer_->cancel();
   ready_.clear();
   consumers_.clear();
 }

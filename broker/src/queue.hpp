@@ -81,6 +81,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
   void dead_letter(const MessagePtr& message, std::string_view reason);
   // Drops (dead-letters) expired messages at the head.
   void expire_head();
+  // The queue was used (declared, basic.get): restarts its x-expires lease.
+  void touch();
 
   // An unacked delivery from this queue was settled (acked, requeued, dropped).
   void settled(std::uint64_t n = 1) { unacked_ -= n; }
@@ -128,6 +130,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::optional<std::uint64_t> max_length_;
   std::optional<std::uint64_t> max_length_bytes_;
   Overflow overflow_ = Overflow::kDropHead;
+  // x-expires: the queue is deleted after this long unused (no consumers,
+  // no basic.get, no redeclare).
+  std::optional<std::chrono::milliseconds> lease_;
+  std::unique_ptr<boost::asio::steady_timer> lease_timer_;
+  // x-single-active-consumer: only the first registered consumer receives.
+  bool single_active_consumer_ = false;
   std::uint64_t ready_bytes_ = 0;
   bool may_expire_ = false;  // queue TTL, or a message with its own TTL arrived
   std::unique_ptr<boost::asio::steady_timer> expiry_timer_;

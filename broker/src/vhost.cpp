@@ -245,6 +245,7 @@ MaybeError VHost::declare_queue(const QueueDeclare& spec, Connection* requester,
                           arg, spec.name, name_, field_text(got), field_text(cur));
       }
     }
+    existing->touch();
     *out = existing;
     return std::nullopt;
   }
@@ -268,6 +269,7 @@ MaybeError VHost::declare_queue(const QueueDeclare& spec, Connection* requester,
   // Every queue is bound to the default exchange by its name.
   router_.table(exchange_id(""))
       ->bind(routing::Binding{{DestinationKind::kQueue, queue->id()}, name, {}});
+  queue->touch();
   *out = std::move(queue);
   return std::nullopt;
 }
@@ -296,9 +298,9 @@ void VHost::delete_queue(const std::shared_ptr<Queue>& queue) {
   if (queue->deleted()) return;
   // Consumers are told (basic.cancel) and dropped by their channels.
   std::vector<Consumer*> consumers = queue->consumers();
+  queue->mark_deleted();  // first, so nothing is dispatched while consumers go
   for (Consumer* c : consumers)
     c->channel->cancel_by_server(*c);
-  queue->mark_deleted();
   headers_bindings_ = 0;
   router_.remove_queue(queue->id());
   for (auto& [name, x] : exchanges_) {
