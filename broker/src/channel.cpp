@@ -326,11 +326,31 @@ std::uint64_t Channel::record_delivery(Queue::Entry& entry, Queue& queue, Consum
   const std::uint64_t tag = next_delivery_tag_++;
   if (unacked_.empty()) first_unacked_tag_ = tag;
   unacked_.push_back(Unacked{entry.message, queue.shared_from_this(), consumer, entry.seq,
-                             entry.redelivered, entry.expires_at});
+                             entry.redelivered, entry.expires_at, entry.acquired_count,
+                             entry.delivery_count});
   ++unacked_live_;
   queue.add_unacked();
   if (consumer != nullptr) ++consumer->unacked;
   return tag;
+}
+
+const protocol::Bytes& Channel::delivery_properties(const Queue::Entry& entry) {
+  const Message& msg = *entry.message;
+  if (entry.acquired_count == 0 && entry.delivery_count == 0) return msg.properties;
+  protocol::BasicProperties props;
+  if (!protocol::decode_properties(msg.properties, props)) return msg.properties;
+  protocol::FieldTable headers = props.headers.value_or(protocol::FieldTable{});
+  if (entry.delivery_count > 0) {
+    protocol::set_field(headers, "x-delivery-count", std::int64_t{entry.delivery_count});
+  }
+  if (entry.acquired_count > 0) {
+    protocol::set_field(headers, "x-acquired-count", std::int64_t{entry.acquired_count});
+  }
+  props.headers = std::move(headers);
+  properties_scratch_.clear();
+  protocol::Encoder enc(properties_scratch_);
+  protocol::encode_properties(props, enc);
+  return properties_scratch_;
 }
 
 void Channel::deliver(Consumer& consumer, Queue& queue, Queue::Entry entry) {
@@ -339,7 +359,8 @@ void Channel::deliver(Consumer& consumer, Queue& queue, Queue::Entry entry) {
   protocol::Bytes& out = connection_.out();
   write_deliver_frame(out, id_, consumer.tag, tag, entry.redelivered, msg.exchange,
                       msg.routing_key);
-  protocol::write_content_header_frame(out, id_, kBasicClass, msg.body.size(), msg.properties);
+  protocol::write_content_header_frame(out, id_, kBasicClass, msg.body.size(),
+                                       delivery_properties(entry));
   protocol::write_body_frames(out, id_, msg.body, connection_.frame_max());
   connection_.request_flush();
 }
@@ -358,7 +379,8 @@ MaybeError Channel::on(const m::BasicGet& g) {
   protocol::write_method_frame(out, id_,
                                m::BasicGetOk{tag, entry.redelivered, msg.exchange, msg.routing_key,
                                              static_cast<std::uint32_t>(queue->ready_count())});
-  protocol::write_content_header_frame(out, id_, kBasicClass, msg.body.size(), msg.properties);
+  protocol::write_content_header_frame(out, id_, kBasicClass, msg.body.size(),
+                                       delivery_properties(entry));
   protocol::write_body_frames(out, id_, msg.body, connection_.frame_max());
   connection_.request_flush();
   return std::nullopt;
@@ -371,8 +393,10 @@ void Channel::settle_one(Unacked& u, TxAck::Kind kind) {
   queue.settled();
   --unacked_live_;
   if (u.consumer != nullptr) --u.consumer->unacked;
-  if (kind == TxAck::Kind::kRejectRequeue) {
-    queue.requeue(Queue::Entry{std::move(u.message), u.seq, true, u.expires_at});
+  if (kind == TxAck::Kind::kRejectRequeue || kind == TxAck::Kind::kReturn) {
+    const bool failed = kind == TxAck::Kind::kRejectRequeue;
+    queue.requeue(Queue::Entry{std::move(u.message), u.seq, true, u.expires_at,
+                               u.acquired_count + 1, u.delivery_count + (failed ? 1u : 0u)});
   } else if (kind == TxAck::Kind::kRejectDrop) {
     queue.dead_letter(u.message, "rejected");
   }
@@ -445,27 +469,27 @@ MaybeError Channel::on(const m::BasicReject& r) {
 
 MaybeError Channel::on(const m::BasicNack& n) {
   return settle(n.delivery_tag, n.multiple,
-                n.requeue ? TxAck::Kind::kRejectRequeue : TxAck::Kind::kRejectDrop,
-                m::BasicNack::kClassId, m::BasicNack::kMethodId);
+                n.requeue ? TxAck::Kind::kReturn : TxAck::Kind::kRejectDrop, m::BasicNack::kClassId,
+                m::BasicNack::kMethodId);
 }
 
-void Channel::requeue_all_unacked() {
+void Channel::requeue_all_unacked(TxAck::Kind kind) {
   for (Unacked& u : unacked_) {
-    if (u.message != nullptr) settle_one(u, TxAck::Kind::kRejectRequeue);
+    if (u.message != nullptr) settle_one(u, kind);
   }
   pop_settled_front();
 }
 
 MaybeError Channel::on(const m::BasicRecoverAsync& r) {
   if (!r.requeue) return amqp_error(kNotImplemented, "requeue=false");
-  requeue_all_unacked();
+  requeue_all_unacked(TxAck::Kind::kReturn);
   dispatch_touched_queues();
   return std::nullopt;
 }
 
 MaybeError Channel::on(const m::BasicRecover& r) {
   if (!r.requeue) return amqp_error(kNotImplemented, "requeue=false");
-  requeue_all_unacked();
+  requeue_all_unacked(TxAck::Kind::kReturn);
   send(m::BasicRecoverOk{});
   dispatch_touched_queues();
   return std::nullopt;
@@ -711,7 +735,7 @@ void Channel::release_all() {
   // Consumers go first, so requeued messages are not handed back to them.
   while (!consumers_.empty())
     remove_consumer(*consumers_.begin()->second, true);
-  requeue_all_unacked();
+  requeue_all_unacked(TxAck::Kind::kRejectRequeue);  // a lost channel is a failed attempt
   tx_acks_.clear();
   tx_publishes_.clear();
   pending_message_.reset();

@@ -71,11 +71,15 @@ class Channel {
     std::uint64_t seq = 0;
     bool redelivered = false;
     std::chrono::steady_clock::time_point expires_at;
+    std::uint32_t acquired_count = 0;
+    std::uint32_t delivery_count = 0;
   };
 
   // Pending work inside a transaction, applied at tx.commit.
   struct TxAck {
-    enum class Kind { kAck, kRejectRequeue, kRejectDrop } kind;
+    // kRejectRequeue is a failed attempt (reject, lost channel); kReturn
+    // gives the message back without failing it (nack, recover).
+    enum class Kind { kAck, kRejectRequeue, kReturn, kRejectDrop } kind;
     std::uint64_t tag;
     bool multiple;
   };
@@ -140,7 +144,10 @@ class Channel {
                     std::uint16_t method_id);
   void settle_one(Unacked& u, TxAck::Kind kind);
   void pop_settled_front();
-  void requeue_all_unacked();
+  void requeue_all_unacked(TxAck::Kind kind);
+  // The content header of a redelivery carries the counts: its properties
+  // are re-encoded into `scratch`. First deliveries use the bytes as received.
+  const protocol::Bytes& delivery_properties(const Queue::Entry& entry);
   void dispatch_touched_queues();
   void remove_consumer(Consumer& consumer, bool notify_vhost);
 
@@ -180,6 +187,7 @@ class Channel {
   std::string reply_token_;
 
   std::vector<Queue*> route_scratch_;
+  protocol::Bytes properties_scratch_;
   std::vector<std::shared_ptr<Queue>> touched_queues_;
 };
 

@@ -32,6 +32,9 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
   if (const auto* v = protocol::find_field(args, "x-max-length-bytes")) {
     max_length_bytes_ = static_cast<std::uint64_t>(v->as_int().value_or(0));
   }
+  if (const auto* v = protocol::find_field(args, "x-delivery-limit")) {
+    delivery_limit_ = static_cast<std::uint32_t>(v->as_int().value_or(0));
+  }
   if (const auto* v = protocol::find_field(args, "x-expires")) {
     lease_ = std::chrono::milliseconds(v->as_int().value_or(1));
   }
@@ -52,7 +55,7 @@ std::optional<std::string> Queue::validate_arguments(const protocol::FieldTable&
     if (!v) return "invalid arg 'x-message-ttl': expected an integer";
     if (*v < 0) return "invalid arg 'x-message-ttl': {value_negative," + std::to_string(*v) + "}";
   }
-  for (const char* name : {"x-max-length", "x-max-length-bytes"}) {
+  for (const char* name : {"x-max-length", "x-max-length-bytes", "x-delivery-limit"}) {
     if (const auto* v = protocol::find_field(args, name)) {
       auto n = v->as_int();
       if (!n) return std::string("invalid arg '") + name + "': expected an integer";
@@ -179,6 +182,10 @@ void Queue::dead_letter(const MessagePtr& message, std::string_view reason) {
 
 void Queue::requeue(Entry entry) {
   if (deleted_) return;
+  if (delivery_limit_ && entry.delivery_count > *delivery_limit_) {
+    dead_letter(entry.message, "delivery_limit");
+    return;
+  }
   entry.redelivered = true;
   // Requeued messages are usually older than everything ready, so the search
   // from the front is short.

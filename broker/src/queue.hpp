@@ -41,6 +41,11 @@ class Queue : public std::enable_shared_from_this<Queue> {
     bool redelivered = false;
     // Steady-clock deadline; time_point::max() when the message never expires.
     std::chrono::steady_clock::time_point expires_at = std::chrono::steady_clock::time_point::max();
+    // Returns to the queue (RabbitMQ 4.3's rules, see SEMANTICS.md): every
+    // return counts as acquired; a failed one (reject, lost channel) also as
+    // a delivery attempt. Sent as x-acquired-count / x-delivery-count.
+    std::uint32_t acquired_count = 0;
+    std::uint32_t delivery_count = 0;
   };
 
   Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions options,
@@ -69,6 +74,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
   bool publish(MessagePtr message);
   // Puts delivered-but-unacked messages back at their original positions,
   // marked redelivered. Does not dispatch (the caller calls dispatch() once).
+  // A message whose delivery count passed x-delivery-limit is dead-lettered
+  // (reason delivery_limit) instead.
   void requeue(Entry entry);
   // Delivers ready messages to consumers while any has capacity.
   void dispatch();
@@ -134,6 +141,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // no basic.get, no redeclare).
   std::optional<std::chrono::milliseconds> lease_;
   std::unique_ptr<boost::asio::steady_timer> lease_timer_;
+  std::optional<std::uint32_t> delivery_limit_;
   // x-single-active-consumer: only the first registered consumer receives.
   bool single_active_consumer_ = false;
   std::uint64_t ready_bytes_ = 0;
