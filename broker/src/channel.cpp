@@ -555,12 +555,17 @@ MaybeError Channel::handle_body(const protocol::Frame& frame) {
   return std::nullopt;
 }
 
-// RabbitMQ refuses a user-id property that is not the connection's user.
-// Only messages that carry one (flag bit 4) are decoded for the check.
-MaybeError Channel::check_user_id(const Message& message) {
+// The few properties the broker acts on: user-id (must be the connection's
+// user, as RabbitMQ checks), expiration (per-message TTL) and priority. The
+// property list is decoded only when one of their flag bits is set.
+MaybeError Channel::inspect_properties(Message& message) {
+  constexpr std::uint16_t kPriorityFlag = 1 << 11;
+  constexpr std::uint16_t kExpirationFlag = 1 << 8;
   constexpr std::uint16_t kUserIdFlag = 1 << 4;
   const auto& p = message.properties;
-  if (p.size() < 2 || ((p[0] << 8 | p[1]) & kUserIdFlag) == 0) return std::nullopt;
+  if (p.size() < 2) return amqp_error(protocol::kFrameError, "malformed content header properties");
+  const std::uint16_t flags = static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+  if ((flags & (kPriorityFlag | kExpirationFlag | kUserIdFlag)) == 0) return std::nullopt;
   protocol::BasicProperties props;
   if (!protocol::decode_properties(p, props)) {
     return amqp_error(protocol::kFrameError, "malformed content header properties");
@@ -570,30 +575,21 @@ MaybeError Channel::check_user_id(const Message& message) {
                       "user_id property set to '{}' but authenticated user was '{}'",
                       *props.user_id, connection_.user());
   }
-  return std::nullopt;
-}
-
-// Per-message TTL: only messages with an expiration property (flag bit 8)
-// are decoded for it.
-MaybeError Channel::read_expiration(Message& message) {
-  constexpr std::uint16_t kExpirationFlag = 1 << 8;
-  const auto& p = message.properties;
-  if (p.size() < 2 || ((p[0] << 8 | p[1]) & kExpirationFlag) == 0) return std::nullopt;
-  protocol::BasicProperties props;
-  if (!protocol::decode_properties(p, props) || !props.expiration) {
-    return amqp_error(protocol::kFrameError, "malformed content header properties");
+  if (props.priority) message.priority = *props.priority;
+  if (props.expiration) {
+    const std::string& text = *props.expiration;
+    std::int64_t ttl = 0;
+    bool valid = !text.empty() && text.size() <= 18;
+    for (char c : text) {
+      if (c < '0' || c > '9') {
+        valid = false;
+      } else {
+        ttl = ttl * 10 + (c - '0');
+      }
+    }
+    if (!valid) return amqp_error(kPreconditionFailed, "invalid expiration '{}'", text);
+    message.ttl_ms = ttl;
   }
-  const std::string& text = *props.expiration;
-  std::int64_t ttl = 0;
-  bool valid = !text.empty() && text.size() <= 18;
-  for (char c : text) {
-    if (c < '0' || c > '9')
-      valid = false;
-    else
-      ttl = ttl * 10 + (c - '0');
-  }
-  if (!valid) return amqp_error(kPreconditionFailed, "invalid expiration '{}'", text);
-  message.ttl_ms = ttl;
   return std::nullopt;
 }
 
@@ -601,8 +597,7 @@ MaybeError Channel::publish_complete() {
   publish_state_ = PublishState::kIdle;
   std::shared_ptr<Message> pending = std::move(pending_message_);
   connection_.note_published();
-  if (auto err = check_user_id(*pending)) return with_method<m::BasicPublish>(std::move(*err));
-  if (auto err = read_expiration(*pending)) return with_method<m::BasicPublish>(std::move(*err));
+  if (auto err = inspect_properties(*pending)) return with_method<m::BasicPublish>(std::move(*err));
   if (auto err = rewrite_reply_to(*pending)) return with_method<m::BasicPublish>(std::move(*err));
   pending->account();
   MessagePtr message = std::move(pending);

@@ -128,8 +128,7 @@ class Channel {
   // when the name is empty (as the spec says).
   MaybeError resolve_queue(const std::string& name, std::shared_ptr<Queue>* out);
   MaybeError publish_complete();
-  MaybeError check_user_id(const Message& message);
-  MaybeError read_expiration(Message& message);
+  MaybeError inspect_properties(Message& message);
   // Direct reply-to (direct_reply_to.cpp).
   MaybeError consume_replies(const protocol::method::BasicConsume& c);
   void stop_replies();

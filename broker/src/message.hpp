@@ -29,6 +29,7 @@ struct Message {
   protocol::Bytes body;
   std::uint64_t body_size = 0;  // declared size; body.size() once complete
   std::int64_t ttl_ms = -1;     // from the expiration property; -1 when none
+  std::uint8_t priority = 0;    // the priority property (priority queues)
 
  private:
   std::uint64_t accounted_ = 0;

@@ -32,6 +32,9 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
   if (const auto* v = protocol::find_field(args, "x-max-length-bytes")) {
     max_length_bytes_ = static_cast<std::uint64_t>(v->as_int().value_or(0));
   }
+  if (const auto* v = protocol::find_field(args, "x-max-priority")) {
+    max_priority_ = static_cast<std::uint8_t>(v->as_int().value_or(0));
+  }
   if (const auto* v = protocol::find_field(args, "x-delivery-limit")) {
     delivery_limit_ = static_cast<std::uint32_t>(v->as_int().value_or(0));
   }
@@ -63,6 +66,12 @@ std::optional<std::string> Queue::validate_arguments(const protocol::FieldTable&
         return std::string("invalid arg '") + name + "': {value_negative," + std::to_string(*n) +
                "}";
       }
+    }
+  }
+  if (const auto* v = protocol::find_field(args, "x-max-priority")) {
+    auto n = v->as_int();
+    if (!n || *n < 0 || *n > 255) {
+      return "invalid arg 'x-max-priority': expected an integer from 0 to 255";
     }
   }
   if (const auto* v = protocol::find_field(args, "x-expires")) {
@@ -139,7 +148,15 @@ bool Queue::publish(MessagePtr message) {
     return false;
   }
   ready_bytes_ += entry.message->body.size();
-  ready_.push_back(std::move(entry));
+  if (max_priority_) {
+    // Before the first message of a lower priority.
+    const std::uint8_t priority = priority_of(entry);
+    auto pos = std::find_if(ready_.begin(), ready_.end(),
+                            [&](const Entry& e) { return priority_of(e) < priority; });
+    ready_.insert(pos, std::move(entry));
+  } else {
+    ready_.push_back(std::move(entry));
+  }
   if (!consumers_.empty()) dispatch();
   if (overflow_ == Overflow::kDropHead) drop_head_over_limit();
   // A TTL of 0 means "now or never": undelivered, it expires at once.
@@ -189,8 +206,14 @@ void Queue::requeue(Entry entry) {
   entry.redelivered = true;
   // Requeued messages are usually older than everything ready, so the search
   // from the front is short.
-  auto pos = std::upper_bound(ready_.begin(), ready_.end(), entry.seq,
-                              [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
+  auto pos = max_priority_
+                 ? std::upper_bound(ready_.begin(), ready_.end(), entry,
+                                    [this](const Entry& a, const Entry& b) {
+                                      const auto pa = priority_of(a), pb = priority_of(b);
+                                      return pa != pb ? pa > pb : a.seq < b.seq;
+                                    })
+                 : std::upper_bound(ready_.begin(), ready_.end(), entry.seq,
+                                    [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
   ready_bytes_ += entry.message->body.size();
   ready_.insert(pos, std::move(entry));
 }

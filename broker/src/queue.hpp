@@ -8,6 +8,7 @@
 // by it, so a message that is requeued (nack, reject, a closed channel) goes
 // back to its original position, as in RabbitMQ.
 
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -142,6 +143,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::optional<std::chrono::milliseconds> lease_;
   std::unique_ptr<boost::asio::steady_timer> lease_timer_;
   std::optional<std::uint32_t> delivery_limit_;
+  // x-max-priority: ready_ is kept sorted by (priority desc, seq), so the
+  // head is the oldest message of the highest priority.
+  std::optional<std::uint8_t> max_priority_;
+  std::uint8_t priority_of(const Entry& e) const {
+    return std::min<std::uint8_t>(e.message->priority, *max_priority_);
+  }
   // x-single-active-consumer: only the first registered consumer receives.
   bool single_active_consumer_ = false;
   std::uint64_t ready_bytes_ = 0;
