@@ -11,15 +11,6 @@ import pytest
 from helpers_pika import *  # noqa: F401,F403
 
 
-def bodies(ch, queue):
-    out = []
-    while True:
-        method, _, body = ch.basic_get(queue, auto_ack=True)
-        if method is None:
-            return out
-        out.append(body)
-
-
 def settle(ch):
     ch.connection.process_data_events(0.2)
 
@@ -29,7 +20,7 @@ def test_drop_head_keeps_the_newest(ch, names):
     ch.queue_declare(q, arguments={"x-max-length": 3})
     for i in range(5):
         ch.basic_publish("", q, b"%d" % i)
-    assert bodies(ch, q) == [b"2", b"3", b"4"]
+    assert get_all(ch, q) == [b"2", b"3", b"4"]
 
 
 def test_drop_head_dead_letters_with_reason_maxlen(ch, names):
@@ -43,7 +34,7 @@ def test_drop_head_dead_letters_with_reason_maxlen(ch, names):
     method, props, body = ch.basic_get(dlq, auto_ack=True)
     assert body == b"old"
     assert props.headers["x-death"][0]["reason"] == "maxlen"
-    assert bodies(ch, q) == [b"new"]
+    assert get_all(ch, q) == [b"new"]
 
 
 def test_max_length_bytes(ch, names):
@@ -51,7 +42,7 @@ def test_max_length_bytes(ch, names):
     ch.queue_declare(q, arguments={"x-max-length-bytes": 10})
     for body in (b"aaaa", b"bbbb", b"cccc"):
         ch.basic_publish("", q, body)
-    assert bodies(ch, q) == [b"bbbb", b"cccc"]
+    assert get_all(ch, q) == [b"bbbb", b"cccc"]
 
 
 def test_unacked_messages_do_not_count(ch, names):
@@ -60,7 +51,7 @@ def test_unacked_messages_do_not_count(ch, names):
     ch.basic_publish("", q, b"a")
     method, _, _ = ch.basic_get(q)  # now unacked
     ch.basic_publish("", q, b"b")
-    assert bodies(ch, q) == [b"b"]
+    assert get_all(ch, q) == [b"b"]
     ch.basic_ack(method.delivery_tag)
 
 
@@ -71,7 +62,7 @@ def test_reject_publish_nacks_under_confirms(ch, names):
     ch.basic_publish("", q, b"first")
     with pytest.raises(pika.exceptions.NackError):
         ch.basic_publish("", q, b"second")
-    assert bodies(ch, q) == [b"first"]
+    assert get_all(ch, q) == [b"first"]
 
 
 def test_reject_publish_dlx_dead_letters_the_refused_message(ch, names):
@@ -86,7 +77,7 @@ def test_reject_publish_dlx_dead_letters_the_refused_message(ch, names):
     method, props, body = ch.basic_get(dlq, auto_ack=True)
     assert body == b"refused"
     assert props.headers["x-death"][0]["reason"] == "maxlen"
-    assert bodies(ch, q) == [b"kept"]
+    assert get_all(ch, q) == [b"kept"]
 
 
 def test_invalid_limits_are_refused(ch, names):

@@ -7,15 +7,6 @@ import pika
 from helpers_pika import *  # noqa: F401,F403
 
 
-def bodies(ch, q):
-    out = []
-    while True:
-        method, _, body = ch.basic_get(q, auto_ack=True)
-        if method is None:
-            return out
-        out.append(body)
-
-
 def publish(ch, q, body, priority=None):
     ch.basic_publish("", q, body, pika.BasicProperties(priority=priority))
 
@@ -29,7 +20,7 @@ def test_higher_priority_first_fifo_within(ch, names):
     publish(ch, q, b"low-2", 1)
     publish(ch, q, b"high-2", 5)
     publish(ch, q, b"over-max", 9)  # counts as 5
-    assert bodies(ch, q) == [b"high-1", b"high-2", b"over-max", b"low-1", b"low-2", b"none"]
+    assert get_all(ch, q) == [b"high-1", b"high-2", b"over-max", b"low-1", b"low-2", b"none"]
 
 
 def test_requeue_keeps_place_within_priority(ch, names):
@@ -41,7 +32,7 @@ def test_requeue_keeps_place_within_priority(ch, names):
     method, _, body = ch.basic_get(q)
     assert body == b"a"
     ch.basic_reject(method.delivery_tag, requeue=True)
-    assert bodies(ch, q) == [b"a", b"b", b"c"]
+    assert get_all(ch, q) == [b"a", b"b", b"c"]
 
 
 def test_plain_queue_ignores_priority(ch, names):
@@ -49,7 +40,7 @@ def test_plain_queue_ignores_priority(ch, names):
     ch.queue_declare(q)
     publish(ch, q, b"first", 1)
     publish(ch, q, b"second", 9)
-    assert bodies(ch, q) == [b"first", b"second"]
+    assert get_all(ch, q) == [b"first", b"second"]
 
 
 def test_invalid_max_priority_is_refused(ch, names):
