@@ -43,7 +43,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // A delivery was held back by write_backlogged(); resume when drained.
   void note_backlogged() const { backlogged_ = true; }
   // The channel has publisher confirms to send once the current input is handled.
-  void note_confirm_pending(std::uint16_t channel) { confirm_pending_.push_back(channel); }
+  // Called per confirmed publish, so consecutive repeats are folded here.
+  void note_confirm_pending(std::uint16_t channel) {
+    if (confirm_pending_.empty() || confirm_pending_.back() != channel) {
+      confirm_pending_.push_back(channel);
+    }
+  }
   std::uint64_t max_message_size() const;
   // This connection published: the memory alarm applies to it.
   void note_published() { has_published_ = true; }
