@@ -3,6 +3,7 @@
 
 #include <array>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "warren/storage/stores.hpp"
@@ -10,9 +11,12 @@
 namespace warren::storage {
 namespace {
 
+// A mutex, because reads may run concurrently with writes (see
+// message_store.hpp); RocksDB gives that for free.
 class MemoryMessageStore final : public MessageStore {
  public:
   Status write(const MessageBatch& batch, Durability /*durability*/) override {
+    std::lock_guard lock(mutex_);
     // Validate first so a bad batch changes nothing (atomicity).
     for (const MessageOp& op : batch.ops()) {
       if (op.kind == MessageOp::Kind::kPurge && op.first > op.last) {
@@ -30,6 +34,9 @@ class MemoryMessageStore final : public MessageStore {
         case MessageOp::Kind::kPurge:
           erase_range(op.queue, op.first, op.last);
           break;
+        case MessageOp::Kind::kState:
+          states_[op.queue] = op.bytes;
+          break;
       }
     }
     return Status::Ok();
@@ -37,6 +44,7 @@ class MemoryMessageStore final : public MessageStore {
 
   Status read(QueueId queue, Sequence from, std::size_t limit,
               std::vector<StoredMessage>& out) override {
+    std::lock_guard lock(mutex_);
     if (limit == 0) return {StorageErrc::kInvalidArgument, "read limit is 0"};
     auto found = queues_.find(queue);
     if (found == queues_.end()) return Status::Ok();
@@ -48,14 +56,25 @@ class MemoryMessageStore final : public MessageStore {
   }
 
   Result<QueueStats> stats(QueueId queue) override {
+    std::lock_guard lock(mutex_);
     auto found = queues_.find(queue);
     if (found == queues_.end()) return QueueStats{};
     const auto& messages = found->second;
     return QueueStats{messages.size(), messages.begin()->first, messages.rbegin()->first};
   }
 
+  Result<std::vector<QueueState>> states() override {
+    std::lock_guard lock(mutex_);
+    std::vector<QueueState> out;
+    for (const auto& [queue, bytes] : states_)
+      out.push_back({queue, bytes});
+    return out;
+  }
+
   Status delete_queue(QueueId queue, Durability /*durability*/) override {
+    std::lock_guard lock(mutex_);
     queues_.erase(queue);
+    states_.erase(queue);
     return Status::Ok();
   }
 
@@ -69,7 +88,9 @@ class MemoryMessageStore final : public MessageStore {
     if (messages.empty()) queues_.erase(found);
   }
 
+  std::mutex mutex_;
   std::map<QueueId, std::map<Sequence, std::string>> queues_;
+  std::map<QueueId, std::string> states_;
 };
 
 class MemoryMetadataStore final : public MetadataStore {

@@ -6,10 +6,19 @@
 //               queue contiguous and its messages in numeric order under the
 //               default bytewise comparator.
 //   "metadata": key = kind (1 byte) + record key, value = record bytes.
+//   "queue_state": key = queue id (8 bytes big-endian), value = the queue's
+//               state record.
+//
+// Tombstones: a busy queue deletes at its head as fast as it appends at its
+// tail, so reads start at the head with iterate_lower_bound (the iterator
+// never walks the deleted prefix) and the messages family compacts any file
+// dense with deletions (RocksDB's CompactOnDeletionCollector), the two
+// measures RocksDB's wiki gives for queue services.
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
 #include <limits>
@@ -24,6 +33,7 @@ namespace {
 
 constexpr char kMessagesFamily[] = "messages";
 constexpr char kMetadataFamily[] = "metadata";
+constexpr char kQueueStateFamily[] = "queue_state";
 
 Status from_rocksdb(const rocksdb::Status& status) {
   if (status.ok()) return Status::Ok();
@@ -78,6 +88,12 @@ std::string message_key_after(QueueId queue, Sequence last) {
   return key;
 }
 
+std::string queue_key(QueueId queue) {
+  std::string key;
+  put_big_endian(key, queue);
+  return key;
+}
+
 class Database {
  public:
   Database(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles)
@@ -95,6 +111,7 @@ class Database {
   // Index order matches the descriptors passed to DB::Open.
   rocksdb::ColumnFamilyHandle* messages() { return handles_[1]; }
   rocksdb::ColumnFamilyHandle* metadata() { return handles_[2]; }
+  rocksdb::ColumnFamilyHandle* queue_state() { return handles_[3]; }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
@@ -126,6 +143,9 @@ class RocksDbMessageStore final : public MessageStore {
           status = write_batch.DeleteRange(family, message_key(op.queue, op.first),
                                            message_key_after(op.queue, op.last));
           break;
+        case MessageOp::Kind::kState:
+          status = write_batch.Put(database_->queue_state(), queue_key(op.queue), op.bytes);
+          break;
       }
       if (!status.ok()) return from_rocksdb(status);
     }
@@ -136,12 +156,15 @@ class RocksDbMessageStore final : public MessageStore {
               std::vector<StoredMessage>& out) override {
     if (limit == 0) return {StorageErrc::kInvalidArgument, "read limit is 0"};
     const std::string upper = message_key_after(queue, std::numeric_limits<Sequence>::max());
+    const std::string lower = message_key(queue, from);
     const rocksdb::Slice upper_bound(upper);
+    const rocksdb::Slice lower_bound(lower);
     rocksdb::ReadOptions options;
     options.iterate_upper_bound = &upper_bound;  // stops at the queue's end
+    options.iterate_lower_bound = &lower_bound;  // skips the tombstones before the head
     std::unique_ptr<rocksdb::Iterator> it(
         database_->db().NewIterator(options, database_->messages()));
-    for (it->Seek(message_key(queue, from)); it->Valid() && limit > 0; it->Next(), --limit) {
+    for (it->Seek(lower); it->Valid() && limit > 0; it->Next(), --limit) {
       const rocksdb::Slice key = it->key();
       if (key.size() != kMessageKeySize) {
         return {StorageErrc::kCorruption, "message key of unexpected size"};
@@ -173,10 +196,26 @@ class RocksDbMessageStore final : public MessageStore {
     return stats;
   }
 
+  Result<std::vector<QueueState>> states() override {
+    std::unique_ptr<rocksdb::Iterator> it(
+        database_->db().NewIterator(rocksdb::ReadOptions(), database_->queue_state()));
+    std::vector<QueueState> out;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key().size() != 8) return Status{StorageErrc::kCorruption, "bad queue state key"};
+      out.push_back({get_big_endian(it->key().data()), it->value().ToString()});
+    }
+    if (!it->status().ok()) return from_rocksdb(it->status());
+    return out;
+  }
+
   Status delete_queue(QueueId queue, Durability durability) override {
-    MessageBatch batch;
-    batch.purge(queue, 0, std::numeric_limits<Sequence>::max());
-    return write(batch, durability);
+    rocksdb::WriteBatch write_batch;
+    rocksdb::Status status =
+        write_batch.DeleteRange(database_->messages(), message_key(queue, 0),
+                                message_key_after(queue, std::numeric_limits<Sequence>::max()));
+    if (status.ok()) status = write_batch.Delete(database_->queue_state(), queue_key(queue));
+    if (!status.ok()) return from_rocksdb(status);
+    return from_rocksdb(database_->db().Write(write_options(durability), &write_batch));
   }
 
  private:
@@ -257,10 +296,15 @@ Result<Stores> open_rocksdb_store(const std::filesystem::path& path,
 
   rocksdb::ColumnFamilyOptions family_options;
   family_options.write_buffer_size = options.write_buffer_bytes;
+  rocksdb::ColumnFamilyOptions message_options = family_options;
+  // Compact a file when 1/4 of any 1,000 consecutive entries are deletions.
+  message_options.table_properties_collector_factories.emplace_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(1000, 250));
   const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, family_options},
-      {kMessagesFamily, family_options},
+      {kMessagesFamily, message_options},
       {kMetadataFamily, family_options},
+      {kQueueStateFamily, family_options},
   };
 
   rocksdb::DB* raw_db = nullptr;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage_test_support.hpp"
@@ -262,6 +263,68 @@ TEMPLATE_TEST_CASE("large batches and large messages round-trip", "[storage][mes
   REQUIRE(messages.size() == 5001);
   CHECK(messages.front().bytes == big);
   CHECK(messages.back() == StoredMessage{5000, "5000"});
+}
+
+TEMPLATE_TEST_CASE("queue state records are written with the batch and listed by queue",
+                   "[storage][messages][state]", STORAGE_BACKENDS) {
+  TestType backend;
+  MessageStore& store = *backend.stores.messages;
+  auto states = [&] {
+    auto result = store.states();
+    INFO(result.status().to_string());
+    REQUIRE(result.ok());
+    return result.value();
+  };
+  CHECK(states().empty());
+
+  MessageBatch batch;
+  batch.append(9, 1, "m");
+  batch.set_state(9, "nine-a");
+  batch.set_state(3, "three");
+  batch.set_state(9, "nine-b");  // the last one in a batch wins
+  REQUIRE_OK(store.write(batch, Durability::kFsync));
+  CHECK(states() == std::vector<QueueState>{{3, "three"}, {9, "nine-b"}});
+
+  // A failed batch leaves the state as it was.
+  batch.clear();
+  batch.set_state(3, "changed");
+  batch.purge(3, 2, 1);
+  CHECK(store.write(batch, Durability::kFsync).code() == StorageErrc::kInvalidArgument);
+  CHECK(states() == std::vector<QueueState>{{3, "three"}, {9, "nine-b"}});
+
+  // Deleting a queue deletes its state and messages, not its neighbours'.
+  REQUIRE_OK(store.delete_queue(9, Durability::kFsync));
+  CHECK(states() == std::vector<QueueState>{{3, "three"}});
+  CHECK(read_all(store, 9).empty());
+}
+
+TEMPLATE_TEST_CASE("reads run concurrently with a writer and see whole batches",
+                   "[storage][messages][threads]", STORAGE_BACKENDS) {
+  TestType backend;
+  MessageStore& store = *backend.stores.messages;
+  constexpr Sequence kBatches = 200;
+  constexpr Sequence kPerBatch = 10;
+  std::thread writer([&] {
+    for (Sequence b = 0; b < kBatches; ++b) {
+      MessageBatch batch;
+      for (Sequence i = 0; i < kPerBatch; ++i)
+        batch.append(5, b * kPerBatch + i, "x");
+      batch.set_state(5, std::to_string(b));
+      REQUIRE_OK(store.write(batch, Durability::kOs));
+    }
+  });
+  std::size_t last_seen = 0;
+  bool whole_batches = true;
+  while (last_seen < kBatches * kPerBatch) {
+    std::vector<StoredMessage> out;
+    REQUIRE_OK(store.read(5, 0, 1'000'000, out));
+    // Never part of a batch, and never fewer than an earlier read saw.
+    whole_batches = whole_batches && out.size() % kPerBatch == 0 && out.size() >= last_seen;
+    last_seen = out.size();
+  }
+  writer.join();
+  CHECK(whole_batches);
+  CHECK(last_seen == kBatches * kPerBatch);
 }
 
 }  // namespace warren::storage::test

@@ -19,6 +19,8 @@ TEST_CASE("rocksdb: everything written is found after reopening", "[storage][roc
     for (Sequence seq = 0; seq < 100; ++seq)
       batch.append(1, seq, labelled("m", seq));
     batch.append(2, 5, "other");
+    batch.set_state(1, "state one");
+    batch.set_state(2, "state two");
     REQUIRE_OK(stores.messages->write(batch, Durability::kFsync));
     batch.clear();
     batch.purge(1, 10, 19);
@@ -47,6 +49,9 @@ TEST_CASE("rocksdb: everything written is found after reopening", "[storage][roc
     out.clear();
     REQUIRE_OK(stores.messages->read(2, 0, 1000, out));
     CHECK(out.empty());
+    auto states = stores.messages->states();
+    REQUIRE(states.ok());
+    CHECK(states.value() == std::vector<QueueState>{{1, "state one"}});
 
     auto vhosts = stores.metadata->list(MetadataKind::kVhost);
     REQUIRE(vhosts.ok());

@@ -7,9 +7,14 @@
 // sequence order (as unsigned 64-bit integers). Queues are independent:
 // nothing done to one queue id touches another.
 //
-// Threads: a store object is not internally synchronised. It has one owner
-// (the persister thread), which serialises every call, including calls on the
-// MetadataStore opened alongside it.
+// Threads: write() and delete_queue() have one caller at a time (the
+// persister thread). read(), stats() and states() may run on another thread
+// concurrently with them (the broker thread pages messages in); each sees
+// every write that completed before it started.
+//
+// Queue state: besides messages, each queue may have one small state record
+// (the broker keeps its head, tail and count there, so start-up needs no scan
+// of the messages). It is written in the same atomic batch as the messages.
 
 #include <cstddef>
 #include <cstdint>
@@ -38,12 +43,12 @@ enum class Durability {
 
 // One mutation in a MessageBatch.
 struct MessageOp {
-  enum class Kind { kAppend, kRemove, kPurge };
+  enum class Kind { kAppend, kRemove, kPurge, kState };
   Kind kind = Kind::kAppend;
   QueueId queue = 0;
   Sequence first = 0;  // kAppend/kRemove: the sequence; kPurge: first of the range
   Sequence last = 0;   // kPurge: last of the range (inclusive); otherwise == first
-  std::string bytes;   // kAppend only
+  std::string bytes;   // kAppend: the message; kState: the state record
 };
 
 // An ordered list of mutations applied atomically by MessageStore::write:
@@ -66,13 +71,25 @@ class MessageBatch {
     ops_.push_back({MessageOp::Kind::kPurge, queue, first, last, {}});
   }
 
+  // Replaces `queue`'s state record.
+  void set_state(QueueId queue, std::string bytes) {
+    ops_.push_back({MessageOp::Kind::kState, queue, 0, 0, std::move(bytes)});
+  }
+
   bool empty() const noexcept { return ops_.empty(); }
   std::size_t size() const noexcept { return ops_.size(); }
   const std::vector<MessageOp>& ops() const noexcept { return ops_; }
+  std::vector<MessageOp>& ops() noexcept { return ops_; }
   void clear() noexcept { ops_.clear(); }
 
  private:
   std::vector<MessageOp> ops_;
+};
+
+struct QueueState {
+  QueueId queue = 0;
+  std::string bytes;
+  friend bool operator==(const QueueState&, const QueueState&) = default;
 };
 
 struct StoredMessage {
@@ -111,8 +128,11 @@ class MessageStore {
   // for recovery, not for the message path).
   virtual Result<QueueStats> stats(QueueId queue) = 0;
 
-  // Deletes every message of `queue` (one range delete), leaving other
-  // queues untouched. Equivalent to write() of purge(queue, 0, UINT64_MAX).
+  // Every queue's state record, by ascending queue id.
+  virtual Result<std::vector<QueueState>> states() = 0;
+
+  // Deletes every message of `queue` (one range delete) and its state
+  // record, leaving other queues untouched.
   virtual Status delete_queue(QueueId queue, Durability durability) = 0;
 };
 
