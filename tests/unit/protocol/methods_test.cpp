@@ -329,3 +329,32 @@ TEST_CASE("Reply and frame constants", "[methods][constants]") {
   CHECK_FALSE(is_hard_error(kPreconditionFailed));
   CHECK_FALSE(is_hard_error(kReplySuccess));
 }
+
+TEST_CASE("Golden: basic.warren-nack-delay (docs/PROTOCOL-EXTENSIONS.md)", "[methods][golden]") {
+  method::BasicWarrenNackDelay m;
+  m.delivery_tag = 0x0102030405060708ull;
+  m.multiple = true;
+  m.delay = 1500;
+  CHECK(method::BasicWarrenNackDelay::kName == "basic.warren-nack-delay");
+  CHECK_FALSE(method::BasicWarrenNackDelay::kSynchronous);
+  CHECK_FALSE(method::BasicWarrenNackDelay::kHasContent);
+  const Bytes expected = hex("003c 00fa 0102030405060708 01 000005dc");
+  CHECK(to_hex(payload_of(m)) == to_hex(expected));
+
+  Bytes frame;
+  write_method_frame(frame, 5, m);
+  const FrameParse p = parse_frame(frame, 0);
+  REQUIRE(p.status == FrameStatus::kOk);
+  const MethodDecode d = decode_method(p.frame.payload);
+  REQUIRE(d.status == MethodStatus::kOk);
+  CHECK(d.class_id == 60);
+  CHECK(d.method_id == 250);
+  const auto* back = std::get_if<method::BasicWarrenNackDelay>(&d.method);
+  REQUIRE(back != nullptr);
+  CHECK(*back == m);
+  CHECK(method_name(60, 250) == "basic.warren-nack-delay");
+
+  m.multiple = false;
+  m.delay = 0xffffffffu;
+  CHECK(to_hex(payload_of(m)) == to_hex(hex("003c 00fa 0102030405060708 00 ffffffff")));
+}
