@@ -1,0 +1,187 @@
+#include "admin/listing.hpp"
+
+#include <algorithm>
+#include <boost/regex.hpp>
+#include <optional>
+
+namespace warren::admin {
+
+namespace {
+
+constexpr std::int64_t kDefaultPageSize = 100;
+constexpr std::int64_t kMaxPageSize = 500;
+
+const json* lookup_path(const json& item, const std::string& path) {
+  const json* node = &item;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find('.', start);
+    if (end == std::string::npos) end = path.size();
+    if (!node->is_object()) return nullptr;
+    auto it = node->find(path.substr(start, end - start));
+    if (it == node->end()) return nullptr;
+    node = &*it;
+    start = end + 1;
+  }
+  return node;
+}
+
+void set_path(json& out, const std::string& path, const json& value) {
+  json* node = &out;
+  std::size_t start = 0;
+  for (;;) {
+    auto end = path.find('.', start);
+    if (end == std::string::npos) {
+      (*node)[path.substr(start)] = value;
+      return;
+    }
+    node = &(*node)[path.substr(start, end - start)];
+    start = end + 1;
+  }
+}
+
+// Missing < numbers < strings < everything else (by dump).
+bool less_value(const json* a, const json* b) {
+  auto rank = [](const json* v) {
+    if (v == nullptr || v->is_null()) return 0;
+    if (v->is_number() || v->is_boolean()) return 1;
+    if (v->is_string()) return 2;
+    return 3;
+  };
+  const int ra = rank(a), rb = rank(b);
+  if (ra != rb) return ra < rb;
+  if (ra == 1) {
+    const double da = a->is_boolean() ? a->get<bool>() : a->get<double>();
+    const double db = b->is_boolean() ? b->get<bool>() : b->get<double>();
+    return da < db;
+  }
+  if (ra == 2) return a->get_ref<const std::string&>() < b->get_ref<const std::string&>();
+  if (ra == 3) return a->dump() < b->dump();
+  return false;
+}
+
+std::vector<std::string> split_columns(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::int64_t parse_positive(const std::string& text, bool* ok) {
+  std::int64_t v = 0;
+  *ok = !text.empty() && text.size() < 12;
+  for (char c : text) {
+    if (c < '0' || c > '9') *ok = false;
+    v = v * 10 + (c - '0');
+  }
+  return *ok ? v : 0;
+}
+
+bool truthy(const std::string& v) {
+  return v == "true" || v == "1";
+}
+
+}  // namespace
+
+bool passes_name_filter(const Request& request, const std::string& name) {
+  auto it = request.query.find("name");
+  if (it == request.query.end() || it->second.empty()) return true;
+  if (truthy(request.query_or("use_regex"))) {
+    try {
+      return boost::regex_search(name, boost::regex(it->second));
+    } catch (const boost::regex_error&) {
+      throw bad_request("Pagination parameters are invalid");
+    }
+  }
+  return name.find(it->second) != std::string::npos;
+}
+
+Response list_response(const Request& request, std::vector<json> items) {
+  const std::size_t total = items.size();
+  // Validate paging first, as RabbitMQ does.
+  const bool paged = request.query.contains("page");
+  std::int64_t page = 1, page_size = kDefaultPageSize;
+  if (paged) {
+    bool ok = true;
+    page = parse_positive(request.query_or("page"), &ok);
+    bool size_ok = true;
+    if (request.query.contains("page_size")) {
+      page_size = parse_positive(request.query_or("page_size"), &size_ok);
+    }
+    if (!ok || !size_ok || page < 1 || page_size < 1 || page_size > kMaxPageSize) {
+      throw ApiError{400, "invalid_pagination_parameters",
+                     "Invalid pagination parameters: page number " + request.query_or("page") +
+                         ", page size " + request.query_or("page_size", "undefined")};
+    }
+  }
+  // Name filter.
+  if (const std::string needle = request.query_or("name"); !needle.empty()) {
+    std::optional<boost::regex> re;
+    if (truthy(request.query_or("use_regex"))) {
+      try {
+        re.emplace(needle);
+      } catch (const boost::regex_error&) {
+        throw bad_request("Pagination parameters are invalid");
+      }
+    }
+    std::erase_if(items, [&](const json& item) {
+      const json* name = lookup_path(item, "name");
+      if (name == nullptr || !name->is_string()) return true;
+      const auto& text = name->get_ref<const std::string&>();
+      return re ? !boost::regex_search(text, *re) : text.find(needle) == std::string::npos;
+    });
+  }
+  const std::string sort = request.query_or("sort");
+  const bool reverse = truthy(request.query_or("sort_reverse"));
+  if (!sort.empty()) {
+    std::stable_sort(items.begin(), items.end(), [&](const json& a, const json& b) {
+      return less_value(lookup_path(a, sort), lookup_path(b, sort));
+    });
+  }
+  if (reverse) std::reverse(items.begin(), items.end());
+  const std::size_t filtered = items.size();
+  if (paged) {
+    const auto page_count = static_cast<std::int64_t>(
+        (filtered + static_cast<std::size_t>(page_size) - 1) / static_cast<std::size_t>(page_size));
+    if (page > std::max<std::int64_t>(page_count, 1)) {
+      throw ApiError{400, "page_out_of_range",
+                     "Page out of range, page: " + std::to_string(page) + " page size: " +
+                         std::to_string(page_size) + ", len: " + std::to_string(filtered)};
+    }
+    const std::size_t first = static_cast<std::size_t>((page - 1) * page_size);
+    const std::size_t last = std::min(filtered, first + static_cast<std::size_t>(page_size));
+    std::vector<json> slice(std::make_move_iterator(items.begin() + first),
+                            std::make_move_iterator(items.begin() + last));
+    items = std::move(slice);
+    (void)page_count;
+  }
+  // Columns.
+  const std::vector<std::string> columns = split_columns(request.query_or("columns"));
+  if (!columns.empty()) {
+    for (json& item : items) {
+      json kept = json::object();
+      for (const std::string& column : columns) {
+        if (const json* v = lookup_path(item, column)) set_path(kept, column, *v);
+      }
+      item = std::move(kept);
+    }
+  }
+  json array = json::array();
+  for (json& item : items)
+    array.push_back(std::move(item));
+  if (!paged) return json_response(array);
+  const auto page_count =
+      (filtered + static_cast<std::size_t>(page_size) - 1) / static_cast<std::size_t>(page_size);
+  json body{{"filtered_count", filtered}, {"item_count", array.size()},
+            {"items", std::move(array)},  {"page", page},
+            {"page_count", page_count},   {"page_size", page_size},
+            {"total_count", total}};
+  return json_response(body);
+}
+
+}  // namespace warren::admin
