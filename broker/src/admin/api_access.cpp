@@ -169,13 +169,16 @@ void add_access_routes(Router& router, broker::Broker& broker) {
   router.add(Verb::kGet, "/api/vhosts", Access::kManagement, [&broker](Request& r) {
     std::vector<json> items;
     for (const auto& [name, vhost] : broker.vhosts()) {
-      if (can_see_vhost(broker, *r.user, name)) items.push_back(vhost_json(broker, *vhost));
+      // Monitoring users list every vhost (not the objects in them).
+      if (sees_all_vhosts(*r.user) || can_see_vhost(broker, *r.user, name)) {
+        items.push_back(vhost_json(broker, *vhost));
+      }
     }
     return list_response(r, std::move(items));
   });
   router.add(Verb::kGet, "/api/vhosts/{vhost}", Access::kManagement, [&broker](Request& r) {
     broker::VHost& vhost = vhost_or_404(broker, r.param("vhost"));
-    require_vhost_visible(broker, r, vhost.name());
+    if (!sees_all_vhosts(*r.user)) require_vhost_visible(broker, r, vhost.name());
     return json_response(vhost_json(broker, vhost));
   });
   router.add(Verb::kPut, "/api/vhosts/{vhost}", Access::kAdministrator,

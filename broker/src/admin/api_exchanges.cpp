@@ -120,6 +120,7 @@ Response publish(broker::Broker& broker, Request& r) {
     message->ttl_ms = *ttl;
   }
   if (props.priority) message->priority = *props.priority;
+  message->persistent = props.delivery_mode.value_or(0) == 2;
   if (props.user_id && *props.user_id != r.user->name) {
     throw bad_request(fmt::format(
         "406 PRECONDITION_FAILED - user_id property set to '{}' but authenticated user was '{}'",

@@ -179,6 +179,7 @@ void add_all_routes(Router& router, broker::Broker& broker) {
   add_connection_routes(router, broker);
   add_definition_routes(router, broker);
   add_metrics_routes(router, broker);
+  add_message_routes(router, broker);
 }
 
 }  // namespace warren::admin

@@ -175,9 +175,12 @@ Response get_messages(broker::Broker& broker, Request& r) {
     switch (mode) {
       case Mode::kAckRequeueFalse:
         ++queue->stats().ack;
+        queue->discard_stored(entry.seq, *entry.message);
         break;
       case Mode::kRejectRequeueFalse:
+        // As Channel::settle_one: the dead-lettered copy and the removal together.
         queue->dead_letter(entry.message, "rejected");
+        queue->discard_stored(entry.seq, *entry.message);
         break;
       case Mode::kAckRequeueTrue:  // a nack with requeue: a return, not a failure
         ++entry.acquired_count;

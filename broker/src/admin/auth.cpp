@@ -42,11 +42,16 @@ std::optional<Response> authenticate(broker::Broker& broker, Request& request) {
   std::string decoded;
   Response failed = error_response(ApiError{401, "not_authorized", "Login failed"});
   failed.headers = unauthorised.headers;
-  if (!broker::base64_decode(std::string_view(header).substr(kBasic.size()), &decoded)) {
-    return failed;
+  // A Basic header that does not decode to user:password is a bad request (as Cowboy's).
+  auto colon = std::string::npos;
+  if (broker::base64_decode(std::string_view(header).substr(kBasic.size()), &decoded)) {
+    colon = decoded.find(':');
   }
-  auto colon = decoded.find(':');
-  if (colon == std::string::npos) return failed;
+  if (colon == std::string::npos) {
+    Response bad = no_content();
+    bad.status = 400;
+    return bad;
+  }
   const broker::User* user = broker.authenticate(decoded.substr(0, colon),
                                                  decoded.substr(colon + 1), request.from_loopback);
   if (user == nullptr) return failed;
@@ -81,7 +86,9 @@ bool sees_all_vhosts(const broker::User& user) {
 }
 
 bool can_see_vhost(const broker::Broker& broker, const broker::User& user, std::string_view vhost) {
-  return sees_all_vhosts(user) || broker.find_permissions(vhost, user.name) != nullptr;
+  // As RabbitMQ 3.10: only administrators see objects in vhosts they have
+  // no permissions in (monitoring users see the vhost list, not the objects).
+  return user.has_tag("administrator") || broker.find_permissions(vhost, user.name) != nullptr;
 }
 
 void require_vhost_access(const broker::Broker& broker, const Request& request,

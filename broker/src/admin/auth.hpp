@@ -29,13 +29,14 @@ std::optional<ApiError> check_tags(const broker::User& user, Access access);
 
 // Whether the user sees everything (administrator, monitoring tags).
 bool sees_all_vhosts(const broker::User& user);
-// Whether the user may see objects of the vhost in listings.
+// Whether the user may see objects of the vhost: administrators always,
+// others with permissions there.
 bool can_see_vhost(const broker::Broker& broker, const broker::User& user, std::string_view vhost);
 // Throws 401 "User not authorised to access virtual host" unless the user
 // has permissions there (administrators included, as RabbitMQ).
 void require_vhost_access(const broker::Broker& broker, const Request& request,
                           std::string_view vhost);
-// For reading one object: monitoring/administrator may look at any vhost.
+// For reading objects of one vhost: throws 401 unless can_see_vhost().
 void require_vhost_visible(const broker::Broker& broker, const Request& request,
                            std::string_view vhost);
 

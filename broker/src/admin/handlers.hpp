@@ -23,6 +23,7 @@ void add_binding_routes(Router& router, broker::Broker& broker);     // api_bind
 void add_connection_routes(Router& router, broker::Broker& broker);  // api_connections.cpp
 void add_definition_routes(Router& router, broker::Broker& broker);  // api_definitions.cpp
 void add_metrics_routes(Router& router, broker::Broker& broker);     // metrics.cpp
+void add_message_routes(Router& router, broker::Broker& broker);  // api_messages.cpp (DLQ tooling)
 
 // The vhost named in a path; throws 404 {"error":"not_found","reason":"vhost_not_found"}... as
 // RabbitMQ: a GET of something in an unknown vhost is the generic 404.

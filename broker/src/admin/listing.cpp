@@ -90,15 +90,23 @@ bool truthy(const std::string& v) {
 
 bool passes_name_filter(const Request& request, const std::string& name) {
   auto it = request.query.find("name");
-  if (it == request.query.end() || it->second.empty()) return true;
-  if (truthy(request.query_or("use_regex"))) {
+  if (it == request.query.end() || it->second.empty() || !request.query.contains("page")) {
+    return true;
+  }
+  if (!truthy(request.query_or("use_regex"))) return name.find(it->second) != std::string::npos;
+  // Compiled once per pattern (handlers call this per object).
+  static std::string cached_pattern;
+  static std::optional<boost::regex> cached;
+  if (!cached || cached_pattern != it->second) {
     try {
-      return boost::regex_search(name, boost::regex(it->second));
+      cached.emplace(it->second);
+      cached_pattern = it->second;
     } catch (const boost::regex_error&) {
+      cached.reset();
       throw bad_request("Pagination parameters are invalid");
     }
   }
-  return name.find(it->second) != std::string::npos;
+  return boost::regex_search(name, *cached);
 }
 
 Response list_response(const Request& request, std::vector<json> items) {
@@ -120,7 +128,8 @@ Response list_response(const Request& request, std::vector<json> items) {
     }
   }
   // Name filter.
-  if (const std::string needle = request.query_or("name"); !needle.empty()) {
+  // As RabbitMQ, the name filter applies to paged requests only.
+  if (const std::string needle = request.query_or("name"); paged && !needle.empty()) {
     std::optional<boost::regex> re;
     if (truthy(request.query_or("use_regex"))) {
       try {

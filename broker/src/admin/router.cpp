@@ -76,7 +76,7 @@ std::string url_encode(std::string_view in) {
   for (char c : in) {
     const auto u = static_cast<unsigned char>(c);
     if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
-        u == '_' || u == '.') {
+        u == '_' || u == '.' || u == '~') {
       out.push_back(c);
     } else {
       out.push_back('%');

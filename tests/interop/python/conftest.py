@@ -67,6 +67,7 @@ class Broker:
         fields = dict(f.split("=", 1) for f in line.decode().split()[2:])
         self.host, port = fields["amqp"].rsplit(":", 1)
         self.port = int(port)
+        # The admin HTTP API, "HOST:PORT" (tests use helpers_http.Api on it).
         self.http = fields.get("http")
         return self
 
@@ -99,13 +100,14 @@ class Broker:
 
 
 class ExternalBroker:
-    """A broker that was already running (WARREN_TEST_URL)."""
+    """A broker that was already running (WARREN_TEST_URL; its admin HTTP API, "HOST:PORT", from
+    WARREN_TEST_HTTP, e.g. 127.0.0.1:15674 for the reference RabbitMQ's management plugin)."""
 
     def __init__(self, url):
         u = urllib.parse.urlparse(url)
         self.host = u.hostname
         self.port = u.port or 5672
-        self.http = None
+        self.http = os.environ.get("WARREN_TEST_HTTP")
 
     def url(self, user="guest", password="guest", vhost="/"):
         return "amqp://%s:%s@%s:%d/%s" % (user, password, self.host, self.port,
