@@ -6,6 +6,8 @@
 
 #include "connection.hpp"
 #include "log.hpp"
+#include "password.hpp"
+#include "persister.hpp"
 
 namespace warren::broker {
 
@@ -21,12 +23,14 @@ Broker::Broker(asio::io_context& io, Config config)
     memory_limit_ =
         static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) / 10 * 4;
   }
-  vhosts_.emplace("/", std::make_unique<VHost>(io_, "/"));
-  users_.emplace(config_.default_user, User{config_.default_user, config_.default_pass,
-                                            config_.default_user_loopback_only});
+  // Recovers what the store holds, or creates the defaults on first start.
+  open_storage();
 }
 
-Broker::~Broker() = default;
+Broker::~Broker() {
+  // Writes what is still pending; vhosts and queues go after.
+  close_storage();
+}
 
 void Broker::listen() {
   tcp::endpoint endpoint(asio::ip::make_address(config_.bind), config_.amqp_port);
@@ -52,7 +56,7 @@ void Broker::check_memory() {
     }
     std::vector<Connection*> live(connections_.begin(), connections_.end());
     for (Connection* c : live)
-      c->memory_alarm_changed(over);
+      c->memory_alarm_changed(publishers_blocked());
   }
   if (shutting_down_) return;
   memory_timer_.expires_after(std::chrono::milliseconds(50));
@@ -108,13 +112,95 @@ VHost* Broker::find_vhost(const std::string& name) {
 const User* Broker::authenticate(const std::string& user, const std::string& password,
                                  bool from_loopback) const {
   auto it = users_.find(user);
-  if (it == users_.end() || it->second.password != password) return nullptr;
+  if (it == users_.end() ||
+      !verify_password(password, it->second.password_hash, it->second.hashing_algorithm)) {
+    return nullptr;
+  }
   if (it->second.loopback_only && !from_loopback) return nullptr;
   return &it->second;
 }
 
 void Broker::connection_closed(Connection* connection) {
   connections_.erase(connection);
+}
+
+const User* Broker::find_user(std::string_view name) const {
+  auto it = users_.find(name);
+  return it == users_.end() ? nullptr : &it->second;
+}
+
+void Broker::put_user(User user) {
+  record_user(user);
+  std::string name = user.name;
+  users_.insert_or_assign(std::move(name), std::move(user));
+}
+
+bool Broker::delete_user(std::string_view name) {
+  auto it = users_.find(name);
+  if (it == users_.end()) return false;
+  std::erase_if(permissions_, [&](const auto& p) {
+    if (p.first.second != name) return false;
+    forget_permissions(p.first.first, p.first.second);
+    return true;
+  });
+  forget_user(it->first);
+  users_.erase(it);
+  return true;
+}
+
+void Broker::set_permissions(const std::string& vhost, const std::string& user,
+                             Permission permission) {
+  record_permissions(vhost, user, permission);
+  permissions_.insert_or_assign(PermissionKey{vhost, user}, std::move(permission));
+}
+
+bool Broker::clear_permissions(const std::string& vhost, const std::string& user) {
+  forget_permissions(vhost, user);
+  return permissions_.erase(PermissionKey{vhost, user}) > 0;
+}
+
+const Permission* Broker::find_permissions(std::string_view vhost, std::string_view user) const {
+  auto it = permissions_.find(PermissionKey{std::string(vhost), std::string(user)});
+  return it == permissions_.end() ? nullptr : &it->second;
+}
+
+bool Broker::add_vhost(const std::string& name, VHostMetadata metadata) {
+  record_vhost(name, metadata);
+  vhost_metadata_.insert_or_assign(name, std::move(metadata));
+  if (vhosts_.contains(name)) return false;
+  auto vhost = std::make_unique<VHost>(io_, name);
+  vhost->set_persister(persister_.get());
+  vhosts_.emplace(name, std::move(vhost));
+  return true;
+}
+
+bool Broker::delete_vhost(std::string_view name) {
+  auto it = vhosts_.find(name);
+  if (it == vhosts_.end()) return false;
+  VHost* vhost = it->second.get();
+  std::vector<Connection*> live(connections_.begin(), connections_.end());
+  for (Connection* c : live) {
+    if (c->vhost_or_null() == vhost) {
+      c->close(amqp_error(protocol::kConnectionForced, "vhost '{}' is deleted", name));
+    }
+  }
+  vhost->delete_all_queues();
+  vhost->forget_definitions();
+  forget_vhost(std::string(name));
+  std::erase_if(permissions_, [&](const auto& p) {
+    if (p.first.first != name) return false;
+    forget_permissions(p.first.first, p.first.second);
+    return true;
+  });
+  vhost_metadata_.erase(std::string(name));
+  retired_vhosts_.push_back(std::move(it->second));
+  vhosts_.erase(it);
+  return true;
+}
+
+const VHostMetadata* Broker::vhost_metadata(std::string_view name) const {
+  auto it = vhost_metadata_.find(name);
+  return it == vhost_metadata_.end() ? nullptr : &it->second;
 }
 
 }  // namespace warren::broker

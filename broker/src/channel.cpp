@@ -5,6 +5,7 @@
 
 #include "connection.hpp"
 #include "deliver_frame.hpp"
+#include "persister.hpp"
 #include "vhost.hpp"
 #include "warren/protocol/properties.hpp"
 
@@ -322,7 +323,10 @@ std::uint64_t Channel::untracked_delivery_tag() {
 
 std::uint64_t Channel::record_delivery(Queue::Entry& entry, Queue& queue, Consumer* consumer,
                                        bool no_ack) {
-  if (no_ack) return untracked_delivery_tag();
+  if (no_ack) {
+    queue.discard_stored(entry.seq, *entry.message);  // delivered is settled
+    return untracked_delivery_tag();
+  }
   const std::uint64_t tag = next_delivery_tag_++;
   if (unacked_.empty()) first_unacked_tag_ = tag;
   unacked_.push_back(Unacked{entry.message, queue.shared_from_this(), consumer, entry.seq,
@@ -356,6 +360,8 @@ const protocol::Bytes& Channel::delivery_properties(const Queue::Entry& entry) {
 void Channel::deliver(Consumer& consumer, Queue& queue, Queue::Entry entry) {
   const Message& msg = *entry.message;
   const std::uint64_t tag = record_delivery(entry, queue, &consumer, consumer.no_ack);
+  ++(consumer.no_ack ? queue.stats().deliver_no_ack : queue.stats().deliver);
+  if (entry.redelivered) ++queue.stats().redeliver;
   protocol::Bytes& out = connection_.out();
   write_deliver_frame(out, id_, consumer.tag, tag, entry.redelivered, msg.exchange,
                       msg.routing_key);
@@ -370,11 +376,14 @@ MaybeError Channel::on(const m::BasicGet& g) {
   if (auto err = resolve_queue(g.queue, &queue)) return err;
   Queue::Entry entry;
   if (!queue->take(entry)) {
+    ++queue->stats().get_empty;
     send(m::BasicGetEmpty{});
     return std::nullopt;
   }
   const Message& msg = *entry.message;
   const std::uint64_t tag = record_delivery(entry, *queue, nullptr, g.no_ack);
+  ++(g.no_ack ? queue->stats().get_no_ack : queue->stats().get);
+  if (entry.redelivered) ++queue->stats().redeliver;
   protocol::Bytes& out = connection_.out();
   protocol::write_method_frame(out, id_,
                                m::BasicGetOk{tag, entry.redelivered, msg.exchange, msg.routing_key,
@@ -393,12 +402,18 @@ void Channel::settle_one(Unacked& u, TxAck::Kind kind) {
   queue.settled();
   --unacked_live_;
   if (u.consumer != nullptr) --u.consumer->unacked;
+  if (kind == TxAck::Kind::kAck) ++queue.stats().ack;
+  if (kind == TxAck::Kind::kAck) {
+    queue.discard_stored(u.seq, *u.message);
+  }
   if (kind == TxAck::Kind::kRejectRequeue || kind == TxAck::Kind::kReturn) {
     const bool failed = kind == TxAck::Kind::kRejectRequeue;
     queue.requeue(Queue::Entry{std::move(u.message), u.seq, true, u.expires_at,
                                u.acquired_count + 1, u.delivery_count + (failed ? 1u : 0u)});
   } else if (kind == TxAck::Kind::kRejectDrop) {
+    // In the same storage batch as the dead-lettered copy: atomic.
     queue.dead_letter(u.message, "rejected");
+    queue.discard_stored(u.seq, *u.message);
   }
   u.message = nullptr;
   if (touched_queues_.empty() || touched_queues_.back() != u.queue) {
@@ -599,6 +614,7 @@ MaybeError Channel::publish_complete() {
   connection_.note_published();
   if (auto err = inspect_properties(*pending)) return with_method<m::BasicPublish>(std::move(*err));
   if (auto err = rewrite_reply_to(*pending)) return with_method<m::BasicPublish>(std::move(*err));
+  pending->persistent = delivery_mode_of(pending->properties) == 2;
   pending->account();
   MessagePtr message = std::move(pending);
   const Exchange* exchange = vhost().find_exchange(message->exchange);
@@ -615,10 +631,22 @@ MaybeError Channel::publish_complete() {
     return std::nullopt;
   }
   bool accepted = true;
+  Persister* store = vhost().persister();
+  const std::uint64_t ops_before = store != nullptr ? store->ops_added() : 0;
   if (exchange->name.empty() && message->routing_key.starts_with(kReplyToPrefix)) {
     deliver_reply(std::move(message), pending_mandatory_);
   } else {
     accepted = route_and_enqueue(*exchange, std::move(message), pending_mandatory_);
+  }
+  if (confirm_mode_ && store != nullptr && store->ops_added() != ops_before) {
+    // Stored somewhere: this confirm waits for the storage batch.
+    const std::uint64_t batch = store->open_batch_id();
+    if (awaiting_storage_.empty() || awaiting_storage_.back().batch != batch) {
+      awaiting_storage_.push_back({batch, next_publish_seq_});
+      store->after_stored([this, alive = std::weak_ptr<int>(alive_), batch] {
+        if (!alive.expired()) stored(batch);
+      });
+    }
   }
   if (confirm_mode_) {
     // A queue that refused the message (x-overflow reject-publish) makes
@@ -652,20 +680,42 @@ void Channel::send_return(const Message& message, std::uint16_t code, std::strin
   connection_.request_flush();
 }
 
+void Channel::stored(std::uint64_t batch) {
+  while (!awaiting_storage_.empty() && awaiting_storage_.front().batch <= batch)
+    awaiting_storage_.pop_front();
+  flush_confirms();
+}
+
+void Channel::when_stored(std::function<void()> done) {
+  Persister* store = vhost().persister();
+  if (store == nullptr) {
+    done();
+    return;
+  }
+  store->after_stored([alive = std::weak_ptr<int>(alive_), done = std::move(done)] {
+    if (!alive.expired()) done();
+  });
+}
+
 void Channel::flush_confirms() {
-  const std::uint64_t last = next_publish_seq_ - 1;
-  if (!confirm_mode_ || last == confirmed_upto_) return;
+  // Publishes whose messages are still being stored, and all after them, wait.
+  const std::uint64_t last =
+      awaiting_storage_.empty() ? next_publish_seq_ - 1 : awaiting_storage_.front().first_seq - 1;
+  if (!confirm_mode_ || last <= confirmed_upto_) return;
   // Everything up to `last` is routed (and, once durable storage exists,
   // stored): one ack (multiple) covers each run between refused publishes,
   // which get a nack each.
+  std::size_t nacks_sent = 0;
   for (std::uint64_t nacked : nacked_) {
+    if (nacked > last) break;
     if (nacked - 1 > confirmed_upto_) {
       send(m::BasicAck{nacked - 1, nacked - 1 - confirmed_upto_ > 1});
     }
     send(m::BasicNack{nacked, false, false});
     confirmed_upto_ = nacked;
+    ++nacks_sent;
   }
-  nacked_.clear();
+  nacked_.erase(nacked_.begin(), nacked_.begin() + static_cast<std::ptrdiff_t>(nacks_sent));
   if (last > confirmed_upto_) send(m::BasicAck{last, last - confirmed_upto_ > 1});
   confirmed_upto_ = last;
 }
@@ -709,7 +759,8 @@ MaybeError Channel::on(const m::TxCommit&) {
     const Exchange* exchange = vhost().find_exchange(p.exchange);
     if (exchange != nullptr) (void)route_and_enqueue(*exchange, std::move(p.message), p.mandatory);
   }
-  send(m::TxCommitOk{});
+  // The commit is answered once what it stored (or removed) is on disk.
+  when_stored([this] { send(m::TxCommitOk{}); });
   return std::nullopt;
 }
 

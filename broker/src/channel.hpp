@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,6 +37,18 @@ class Channel {
   Channel& operator=(const Channel&) = delete;
 
   std::uint16_t id() const { return id_; }
+
+  // Read-only state for the admin API's listings.
+  Connection& connection() const { return connection_; }
+  const std::map<std::string, std::unique_ptr<Consumer>, std::less<>>& consumers() const {
+    return consumers_;
+  }
+  std::uint16_t consumer_prefetch() const { return consumer_prefetch_; }
+  std::uint16_t channel_prefetch() const { return channel_prefetch_; }
+  bool confirm_mode() const { return confirm_mode_; }
+  bool tx_mode() const { return tx_mode_; }
+  std::uint32_t unacked_count() const { return unacked_live_; }
+  bool closing() const { return closing_; }
 
   // Frame handlers; an error closes the channel or the connection.
   MaybeError handle_method(protocol::Method& method);
@@ -175,6 +188,18 @@ class Channel {
   std::uint64_t next_publish_seq_ = 1;
   std::uint64_t confirmed_upto_ = 0;
   std::vector<std::uint64_t> nacked_;  // publish seqs to nack, ascending
+  // Publishes whose messages are not stored yet, per storage batch: their
+  // confirms (and every later one) wait for the batch. Ascending.
+  struct AwaitingStorage {
+    std::uint64_t batch;
+    std::uint64_t first_seq;
+  };
+  std::deque<AwaitingStorage> awaiting_storage_;
+  // Storage completions hold a weak reference: the channel may close first.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  // Asks for `done` to run on this channel once everything so far is stored.
+  void when_stored(std::function<void()> done);
+  void stored(std::uint64_t batch);
 
   // Transactions.
   bool tx_mode_ = false;

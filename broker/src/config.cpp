@@ -16,6 +16,7 @@ po::options_description file_and_flag_options(Config& c) {
   // clang-format off
   o.add_options()
     ("data-dir", po::value(&c.data_dir)->default_value(c.data_dir), "directory for durable state")
+    ("durability", po::value(&c.durability)->default_value(c.durability), "fsync (a confirm survives power loss) or os (survives a crash of the broker process)")
     ("bind", po::value(&c.bind)->default_value(c.bind), "address to listen on (AMQP and HTTP)")
     ("amqp-port", po::value(&c.amqp_port)->default_value(c.amqp_port), "AMQP 0-9-1 port; 0 picks a free port")
     ("http-port", po::value(&c.http_port)->default_value(c.http_port), "admin HTTP API port; 0 picks a free port")
@@ -73,6 +74,11 @@ CommandLine parse_command_line(int argc, char** argv) {
       po::store(po::parse_config_file(in, settings), vm);
     }
     po::notify(vm);
+    if (result.config.durability != "fsync" && result.config.durability != "os") {
+      std::cerr << "warren: durability must be fsync or os, not '" << result.config.durability
+                << "'\n";
+      result.exit_code = 2;
+    }
   } catch (const po::error& e) {
     std::cerr << "warren: " << e.what() << "\nTry 'warren --help'.\n";
     result.exit_code = 2;

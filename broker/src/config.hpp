@@ -10,6 +10,9 @@ namespace warren::broker {
 
 struct Config {
   std::string data_dir = "./data";
+  // "fsync": a publisher confirm means the message survives power loss;
+  // "os": it survives a crash of the broker process (the OS has the write).
+  std::string durability = "fsync";
   std::string bind = "0.0.0.0";
   std::uint16_t amqp_port = 5672;  // 0 picks an ephemeral port
   std::uint16_t http_port = 15672;

@@ -132,7 +132,7 @@ asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
   std::size_t filled = 0;
   for (;;) {
-    if (broker_.memory_alarm() && has_published_ && state_ == State::kOpen) {
+    if (broker_.publishers_blocked() && has_published_ && state_ == State::kOpen) {
       // Backpressure: stop reading a publisher until memory is released.
       blocked_ = true;
       notify_blocked(true);
@@ -449,6 +449,7 @@ MaybeError Connection::on_start_ok(const m::ConnectionStartOk& start_ok) {
                       start_ok.mechanism);
   }
   user_ = user;
+  client_properties_ = start_ok.client_properties;
   state_ = State::kAwaitTuneOk;
   const Config& c = broker_.config();
   send(0, m::ConnectionTune{c.channel_max, c.frame_max, c.heartbeat_seconds});
@@ -478,6 +479,12 @@ MaybeError Connection::on_open(const m::ConnectionOpen& open) {
   if (vhost_ == nullptr) {
     return amqp_error(protocol::kNotAllowed, "vhost {} not found", open.virtual_host);
   }
+  if (broker_.find_permissions(open.virtual_host, user_) == nullptr) {
+    // As RabbitMQ: a user needs some permissions on a vhost to open it.
+    vhost_ = nullptr;
+    return amqp_error(protocol::kNotAllowed, "access to vhost '{}' refused for user '{}'",
+                      open.virtual_host, user_);
+  }
   state_ = State::kOpen;
   handshake_timer_.cancel();
   send(0, m::ConnectionOpenOk{});
@@ -486,6 +493,18 @@ MaybeError Connection::on_open(const m::ConnectionOpen& open) {
 }
 
 // ---------------------------------------------------------------- heartbeats
+
+boost::asio::ip::tcp::endpoint Connection::local_endpoint() const {
+  boost::system::error_code ec;
+  auto endpoint = socket_.local_endpoint(ec);
+  return ec ? boost::asio::ip::tcp::endpoint{} : endpoint;
+}
+
+boost::asio::ip::tcp::endpoint Connection::remote_endpoint() const {
+  boost::system::error_code ec;
+  auto endpoint = socket_.remote_endpoint(ec);
+  return ec ? boost::asio::ip::tcp::endpoint{} : endpoint;
+}
 
 void Connection::memory_alarm_changed(bool raised) {
   if (!has_published_ || state_ != State::kOpen) return;

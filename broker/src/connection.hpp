@@ -60,6 +60,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& user() const { return user_; }
   const std::string& peer() const { return peer_; }
 
+  // Read-only state for the admin API's listings.
+  VHost* vhost_or_null() const { return vhost_; }  // null until connection.open
+  bool is_open() const { return state_ == State::kOpen; }
+  const protocol::FieldTable& client_properties() const { return client_properties_; }
+  std::chrono::system_clock::time_point connected_at() const { return connected_at_; }
+  std::uint16_t heartbeat() const { return heartbeat_; }
+  std::uint16_t channel_max() const { return channel_max_; }
+  // Indexed by channel number; null where no channel is open.
+  const std::vector<std::unique_ptr<Channel>>& channels() const { return channels_; }
+  // Local and remote endpoints (empty address when the socket is gone).
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  boost::asio::ip::tcp::endpoint remote_endpoint() const;
+
  private:
   enum class State {
     kAwaitHeader,
@@ -107,6 +120,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   State state_ = State::kAwaitHeader;
   std::string user_;
   VHost* vhost_ = nullptr;
+  protocol::FieldTable client_properties_;
+  std::chrono::system_clock::time_point connected_at_ = std::chrono::system_clock::now();
 
   std::uint32_t frame_max_ = protocol::kFrameMinSize;
   std::uint16_t channel_max_ = 0;

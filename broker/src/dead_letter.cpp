@@ -84,6 +84,8 @@ std::shared_ptr<Message> dead_lettered_copy(const Message& original, std::string
   protocol::encode_properties(props, enc);
   copy->body = original.body;
   copy->body_size = original.body_size;
+  copy->priority = original.priority;
+  copy->persistent = original.persistent;
   copy->account();
   return copy;
 }

@@ -5,7 +5,9 @@
 #include <boost/asio.hpp>
 #include <csignal>
 #include <iostream>
+#include <memory>
 
+#include "admin/server.hpp"
 #include "broker.hpp"
 #include "config.hpp"
 #include "log.hpp"
@@ -40,7 +42,19 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   asio::io_context io(1);
-  Broker broker(io, cli.config);
+  // Signals are caught from here on, so a SIGTERM right after the readiness
+  // line still shuts down cleanly.
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  std::unique_ptr<Broker> broker_ptr;
+  try {
+    // Opens the store and recovers what it holds.
+    broker_ptr = std::make_unique<Broker>(io, cli.config);
+  } catch (const std::exception& e) {
+    warren::broker::log_error("cannot start: {}", e.what());
+    return 1;
+  }
+  Broker& broker = *broker_ptr;
+  warren::broker::log_info("store opened and recovered in {} ms", broker.recovery_ms());
   try {
     broker.listen();
   } catch (const std::exception& e) {
@@ -51,14 +65,24 @@ int main(int argc, char** argv) {
   auto endpoint = broker.amqp_endpoint();
   warren::broker::log_info("warren {} listening for AMQP on {}:{}", warren::broker::kVersion,
                            endpoint.address().to_string(), endpoint.port());
+  warren::admin::AdminServer admin(broker);
+  try {
+    admin.listen();
+  } catch (const std::exception& e) {
+    warren::broker::log_error("cannot listen for HTTP on {}:{}: {}", cli.config.bind,
+                              cli.config.http_port, e.what());
+    return 1;
+  }
+  auto http = admin.endpoint();
+  warren::broker::log_info("admin HTTP API on {}:{}", http.address().to_string(), http.port());
   // The readiness line tests and scripts wait for.
   std::cout << "warren ready amqp=" << endpoint.address().to_string() << ":" << endpoint.port()
-            << std::endl;
+            << " http=" << http.address().to_string() << ":" << http.port() << std::endl;
 
-  asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     warren::broker::log_info("signal {}: shutting down", signal);
+    admin.shutdown();
     broker.shutdown();
     stop_when_drained(io, broker, 100);
   });

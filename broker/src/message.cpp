@@ -16,6 +16,26 @@ void Message::account() {
   g_message_bytes += accounted_;
 }
 
+std::uint8_t delivery_mode_of(const protocol::Bytes& p) {
+  // Property flags, high bit first: content-type, content-encoding, headers,
+  // delivery-mode. Skip the three before it when present.
+  constexpr std::uint16_t kContentType = 1 << 15, kContentEncoding = 1 << 14, kHeaders = 1 << 13,
+                          kDeliveryMode = 1 << 12;
+  if (p.size() < 2) return 0;
+  const std::uint16_t flags = static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+  if ((flags & kDeliveryMode) == 0) return 0;
+  std::size_t pos = 2;
+  if (flags & kContentType) pos += (pos < p.size() ? p[pos] : 0) + 1u;
+  if (flags & kContentEncoding) pos += (pos < p.size() ? p[pos] : 0) + 1u;
+  if (flags & kHeaders) {
+    if (pos + 4 > p.size()) return 0;
+    const std::uint32_t len = std::uint32_t{p[pos]} << 24 | std::uint32_t{p[pos + 1]} << 16 |
+                              std::uint32_t{p[pos + 2]} << 8 | p[pos + 3];
+    pos += 4 + std::size_t{len};
+  }
+  return pos < p.size() ? p[pos] : 0;
+}
+
 Message::~Message() {
   g_message_bytes -= accounted_;
 }

@@ -30,10 +30,15 @@ struct Message {
   std::uint64_t body_size = 0;  // declared size; body.size() once complete
   std::int64_t ttl_ms = -1;     // from the expiration property; -1 when none
   std::uint8_t priority = 0;    // the priority property (priority queues)
+  bool persistent = false;      // delivery-mode 2: stored when its queue is durable
 
  private:
   std::uint64_t accounted_ = 0;
 };
+
+// The delivery-mode property (0 when absent), read without decoding the
+// rest of the properties.
+std::uint8_t delivery_mode_of(const protocol::Bytes& properties);
 
 // One message may sit in several queues at once (fanout), so it is shared.
 using MessagePtr = std::shared_ptr<const Message>;

@@ -1,12 +1,27 @@
 #include "queue.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "channel.hpp"
 #include "consumer.hpp"
+#include "persister.hpp"
+#include "stored_message.hpp"
 #include "vhost.hpp"
 
 namespace warren::broker {
+
+namespace {
+std::uint64_t g_next_queue_id = 1;
+}
+
+std::uint64_t allocate_queue_id() {
+  return g_next_queue_id++;
+}
+
+void reserve_queue_ids(std::uint64_t highest_used) {
+  g_next_queue_id = std::max(g_next_queue_id, highest_used + 1);
+}
 
 Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions options,
              Connection* exclusive_owner)
@@ -15,6 +30,7 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
       name_(std::move(name)),
       options_(std::move(options)),
       exclusive_owner_(exclusive_owner) {
+  if (options_.durable && !options_.exclusive) store_ = vhost.persister();
   const auto& args = options_.arguments;
   if (const auto* ttl = protocol::find_field(args, "x-message-ttl")) {
     message_ttl_ = std::chrono::milliseconds(ttl->as_int().value_or(0));
@@ -108,6 +124,45 @@ bool Queue::has_exclusive_consumer() const {
                      [](const Consumer* c) { return c->exclusive; });
 }
 
+void Queue::write_state() {
+  store_->set_state(id_, encode_queue_state(QueueStateRecord{next_seq_, delivered_upto_,
+                                                             stored_count_, stored_bytes_}));
+}
+
+void Queue::delivered(const Entry& entry) {
+  if (store_ == nullptr || entry.seq <= delivered_upto_) return;
+  delivered_upto_ = entry.seq;
+  if (entry.message->persistent) write_state();
+}
+
+void Queue::discard_stored(std::uint64_t seq, const Message& message) {
+  if (!stores(message) || deleted_) return;
+  store_->remove(id_, seq);
+  --stored_count_;
+  stored_bytes_ -= message.body.size();
+  write_state();
+}
+
+void Queue::restore(std::vector<Entry> entries, const QueueStateRecord& state, bool clean_stop) {
+  next_seq_ = std::max(next_seq_, state.next_seq);
+  delivered_upto_ = state.delivered_upto;
+  for (Entry& entry : entries) {
+    next_seq_ = std::max(next_seq_, entry.seq + 1);
+    entry.redelivered = !clean_stop || entry.seq <= delivered_upto_;
+    if (entry.expires_at != std::chrono::steady_clock::time_point::max()) may_expire_ = true;
+    ++stored_count_;
+    stored_bytes_ += entry.message->body.size();
+    ready_bytes_ += entry.message->body.size();
+    ready_.push_back(std::move(entry));
+  }
+  if (max_priority_) {
+    std::stable_sort(ready_.begin(), ready_.end(), [this](const Entry& a, const Entry& b) {
+      return priority_of(a) > priority_of(b);
+    });
+  }
+  if (may_expire_) expire_head();
+}
+
 Queue::Entry Queue::pop_ready_front() {
   Entry entry = std::move(ready_.front());
   ready_.pop_front();
@@ -127,8 +182,9 @@ bool Queue::would_overflow(const Message& message) const {
 
 void Queue::drop_head_over_limit() {
   while (!ready_.empty() && over_limit()) {
-    MessagePtr message = pop_ready_front().message;
-    dead_letter(message, "maxlen");
+    Entry entry = pop_ready_front();
+    dead_letter(entry.message, "maxlen");
+    discard_stored(entry.seq, *entry.message);
   }
 }
 
@@ -147,7 +203,14 @@ bool Queue::publish(MessagePtr message) {
     if (overflow_ == Overflow::kRejectPublishDlx) dead_letter(entry.message, "maxlen");
     return false;
   }
+  if (stores(*entry.message)) {
+    store_->append(id_, entry.seq, encode_stored_message(*entry.message, entry.expires_at, false));
+    ++stored_count_;
+    stored_bytes_ += entry.message->body.size();
+    write_state();
+  }
   ready_bytes_ += entry.message->body.size();
+  ++stats_.publish;
   if (max_priority_) {
     // Before the first message of a lower priority.
     const std::uint8_t priority = priority_of(entry);
@@ -168,8 +231,9 @@ void Queue::expire_head() {
   if (!may_expire_ || deleted_) return;
   const auto now = std::chrono::steady_clock::now();
   while (!ready_.empty() && ready_.front().expires_at <= now) {
-    MessagePtr message = pop_ready_front().message;
-    dead_letter(message, "expired");
+    Entry entry = pop_ready_front();
+    dead_letter(entry.message, "expired");
+    discard_stored(entry.seq, *entry.message);
   }
   arm_expiry_timer();
 }
@@ -201,6 +265,7 @@ void Queue::requeue(Entry entry) {
   if (deleted_) return;
   if (delivery_limit_ && entry.delivery_count > *delivery_limit_) {
     dead_letter(entry.message, "delivery_limit");
+    discard_stored(entry.seq, *entry.message);
     return;
   }
   entry.redelivered = true;
@@ -267,6 +332,7 @@ void Queue::dispatch() {
     Consumer* consumer = pick_consumer();
     if (consumer == nullptr) break;
     Entry entry = pop_ready_front();
+    delivered(entry);
     consumer->channel->deliver(*consumer, *this, std::move(entry));
   }
   dispatching_ = false;
@@ -277,11 +343,40 @@ bool Queue::take(Entry& out) {
   expire_head();
   if (ready_.empty()) return false;
   out = pop_ready_front();
+  delivered(out);
+  return true;
+}
+
+void Queue::browse(std::size_t offset, const std::function<bool(const Entry&)>& visit) const {
+  for (std::size_t i = offset; i < ready_.size(); ++i) {
+    if (!visit(ready_[i])) return;
+  }
+}
+
+bool Queue::remove_ready(std::uint64_t seq, Entry* out) {
+  auto it =
+      std::find_if(ready_.begin(), ready_.end(), [seq](const Entry& e) { return e.seq == seq; });
+  if (it == ready_.end()) return false;
+  ready_bytes_ -= it->message->body.size();
+  *out = std::move(*it);
+  ready_.erase(it);
   return true;
 }
 
 std::size_t Queue::purge() {
   std::size_t n = ready_.size();
+  if (store_ != nullptr && stored_count_ > 0) {
+    if (unacked_ == 0) {
+      // Everything stored is ready: one range delete.
+      store_->purge(id_, 0, std::numeric_limits<std::uint64_t>::max());
+      stored_count_ = 0;
+      stored_bytes_ = 0;
+      write_state();
+    } else {
+      for (const Entry& e : ready_)
+        discard_stored(e.seq, *e.message);
+    }
+  }
   ready_.clear();
   ready_bytes_ = 0;
   return n;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,7 +26,33 @@ namespace warren::broker {
 
 class Connection;
 class VHost;
+class Persister;
 struct Consumer;
+struct QueueStateRecord;
+
+// Queue ids are unique across vhosts (the message store keys by them) and
+// never reused within a run; recovery reserves the recorded ones.
+std::uint64_t allocate_queue_id();
+void reserve_queue_ids(std::uint64_t highest_used);
+
+// Cumulative message counters, for the admin API's message_stats and metrics.
+// Plain increments on the broker thread.
+struct QueueStats {
+  std::uint64_t publish = 0;         // messages enqueued
+  std::uint64_t deliver = 0;         // to consumers that ack
+  std::uint64_t deliver_no_ack = 0;  // to no-ack consumers
+  std::uint64_t get = 0;             // basic.get that acks
+  std::uint64_t get_no_ack = 0;
+  std::uint64_t get_empty = 0;
+  std::uint64_t ack = 0;
+  std::uint64_t redeliver = 0;  // deliveries and gets with redelivered set
+  // The last rate sample the admin API took (it computes rates from two).
+  struct Sample {
+    std::uint64_t publish = 0, deliver_get = 0, ack = 0, redeliver = 0;
+    std::int64_t at_ms = 0;  // steady clock; 0: none yet
+  };
+  Sample sample, previous;
+};
 
 struct QueueOptions {
   bool durable = false;
@@ -69,6 +96,19 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::size_t consumer_count() const { return consumers_.size(); }
   std::uint64_t unacked_count() const { return unacked_; }
   bool has_exclusive_consumer() const;
+  std::uint64_t ready_bytes() const { return ready_bytes_; }
+  QueueStats& stats() { return stats_; }
+  const QueueStats& stats() const { return stats_; }
+
+  // --- storage (durable queues only; see docs/ARCHITECTURE.md)
+  // Whether this queue keeps `message` in the store.
+  bool stores(const Message& message) const { return store_ != nullptr && message.persistent; }
+  // The message with sequence `seq` left the queue for good (acked,
+  // dead-lettered, dropped): removes it from the store.
+  void discard_stored(std::uint64_t seq, const Message& message);
+  // Start-up: the recovered messages, in sequence order, and the state record.
+  // After a crash (`clean_stop` false) every one comes back redelivered.
+  void restore(std::vector<Entry> entries, const QueueStateRecord& state, bool clean_stop);
 
   // Appends a message and hands it to a consumer if one can take it.
   // Returns false when the queue refused it (x-overflow reject-publish*).
@@ -82,6 +122,15 @@ class Queue : public std::enable_shared_from_this<Queue> {
   void dispatch();
   // basic.get: takes the head, if any.
   bool take(Entry& out);
+  // --- inspection for the admin API's DLQ tooling (a narrow window on the
+  // ready list, so its representation can change behind it).
+  // Visits ready messages in delivery order from position `offset` until
+  // `visit` returns false. Changes nothing (no redelivered flag, no counts,
+  // no reordering).
+  void browse(std::size_t offset, const std::function<bool(const Entry&)>& visit) const;
+  // Takes the ready message with sequence `seq` out of the queue; false when
+  // there is none. The caller settles it (discard_stored, requeue or publish elsewhere).
+  bool remove_ready(std::uint64_t seq, Entry* out);
   // Removes all ready messages; returns how many.
   std::size_t purge();
   // A message left the queue for good (rejected, expired): it goes to the
@@ -106,6 +155,9 @@ class Queue : public std::enable_shared_from_this<Queue> {
 
  private:
   Consumer* pick_consumer();
+  // Records head/tail/count for the next storage batch.
+  void write_state();
+  void delivered(const Entry& entry);
   void arm_expiry_timer();
   Entry pop_ready_front();
   bool over_limit() const;
@@ -152,6 +204,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // x-single-active-consumer: only the first registered consumer receives.
   bool single_active_consumer_ = false;
   std::uint64_t ready_bytes_ = 0;
+  // Storage: set for a durable, non-exclusive queue of a broker with a store.
+  Persister* store_ = nullptr;
+  std::uint64_t stored_count_ = 0;
+  std::uint64_t stored_bytes_ = 0;
+  std::uint64_t delivered_upto_ = 0;  // highest sequence ever handed out
+  QueueStats stats_;
   bool may_expire_ = false;  // queue TTL, or a message with its own TTL arrived
   std::unique_ptr<boost::asio::steady_timer> expiry_timer_;
   std::chrono::steady_clock::time_point timer_deadline_ =

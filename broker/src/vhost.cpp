@@ -6,6 +6,9 @@
 #include "channel.hpp"
 #include "consumer.hpp"
 #include "dead_letter.hpp"
+#include "definition_records.hpp"
+#include "log.hpp"
+#include "persister.hpp"
 #include "warren/protocol/properties.hpp"
 #include "warren/routing/exchange_type_registry.hpp"
 #include "warren/routing/exchange_types.hpp"
@@ -153,8 +156,24 @@ MaybeError VHost::declare_exchange(const ExchangeDeclare& spec, const Exchange**
   }
   add_exchange(Exchange{0, spec.name, spec.type, spec.durable, spec.auto_delete, spec.internal,
                         spec.arguments});
+  if (spec.durable && persister_ != nullptr && !restoring_) {
+    persister_->put_definition(
+        storage::MetadataKind::kExchange, name_key(name_, spec.name),
+        encode_exchange_value(ExchangeRecord{name_, spec.name, spec.type, spec.auto_delete,
+                                             spec.internal, spec.arguments}));
+  }
   *out = find_exchange(spec.name);
   return std::nullopt;
+}
+
+void VHost::restore_exchange(const ExchangeDeclare& spec) {
+  restoring_ = true;
+  const Exchange* out = nullptr;
+  if (auto err = declare_exchange(spec, &out)) {
+    log_warning("recovery: exchange '{}' in vhost '{}' not restored: {}", spec.name, name_,
+                err->text);
+  }
+  restoring_ = false;
 }
 
 MaybeError VHost::delete_exchange(std::string_view name, bool if_unused) {
@@ -177,6 +196,10 @@ MaybeError VHost::delete_exchange(std::string_view name, bool if_unused) {
 
 void VHost::remove_exchange(const Exchange& exchange) {
   const std::uint64_t id = exchange.id;
+  if (exchange.durable && persister_ != nullptr) {
+    persister_->remove_definition(storage::MetadataKind::kExchange, name_key(name_, exchange.name));
+    forget_bindings_of(exchange.name, DestinationKind::kExchange);
+  }
   if (exchange.type == "headers") headers_bindings_ -= router_.table(id)->size();
   router_.remove_exchange(id);
   exchange_names_.erase(id);
@@ -262,8 +285,9 @@ MaybeError VHost::declare_queue(const QueueDeclare& spec, Connection* requester,
     return amqp_error(protocol::kAccessRefused, "queue name '{}' contains reserved prefix 'amq.*'",
                       name);
   }
-  auto queue = std::make_shared<Queue>(*this, next_queue_id_++, name, spec.options,
+  auto queue = std::make_shared<Queue>(*this, allocate_queue_id(), name, spec.options,
                                        spec.options.exclusive ? requester : nullptr);
+  record_queue(*queue);
   queues_by_id_[queue->id()] = queue.get();
   queues_[name] = queue;
   // Every queue is bound to the default exchange by its name.
@@ -294,8 +318,95 @@ MaybeError VHost::lookup_queue(std::string_view name, const Connection* requeste
   return std::nullopt;
 }
 
+void VHost::record_queue(const Queue& queue) {
+  const QueueOptions& options = queue.options();
+  if (!options.durable || options.exclusive || persister_ == nullptr || restoring_) return;
+  persister_->put_definition(
+      storage::MetadataKind::kQueue, name_key(name_, queue.name()),
+      encode_queue_value(
+          QueueRecord{name_, queue.name(), queue.id(), options.auto_delete, options.arguments}));
+}
+
+std::shared_ptr<Queue> VHost::restore_queue(const std::string& name, std::uint64_t id,
+                                            QueueOptions options) {
+  options.durable = true;
+  options.exclusive = false;
+  auto queue = std::make_shared<Queue>(*this, id, name, std::move(options), nullptr);
+  queues_by_id_[queue->id()] = queue.get();
+  queues_[name] = queue;
+  router_.table(exchange_id(""))
+      ->bind(routing::Binding{{DestinationKind::kQueue, queue->id()}, name, {}});
+  queue->touch();
+  return queue;
+}
+
+bool VHost::restore_binding(const BindingRecord& record) {
+  BindingSpec spec{record.source, record.destination, record.kind, record.routing_key,
+                   record.arguments};
+  restoring_ = true;
+  const MaybeError err = bind(spec, nullptr);
+  restoring_ = false;
+  if (err) return false;
+  durable_bindings_[binding_key(record)] = std::move(spec);
+  return true;
+}
+
+bool VHost::binding_is_durable(const BindingSpec& spec) const {
+  const Exchange* source = find_exchange(spec.source);
+  if (source == nullptr || !source->durable) return false;
+  if (spec.kind == DestinationKind::kExchange) {
+    const Exchange* dest = find_exchange(spec.destination);
+    return dest != nullptr && dest->durable;
+  }
+  auto queue = find_queue(spec.destination);
+  return queue && queue->options().durable && !queue->options().exclusive;
+}
+
+void VHost::record_binding(const BindingSpec& spec, bool bound) {
+  if (persister_ == nullptr || restoring_ || !binding_is_durable(spec)) return;
+  std::string key = binding_key(BindingRecord{name_, spec.source, spec.kind, spec.destination,
+                                              spec.routing_key, spec.arguments});
+  if (bound) {
+    persister_->put_definition(storage::MetadataKind::kBinding, key, {});
+    durable_bindings_[std::move(key)] = spec;
+  } else if (durable_bindings_.erase(key) > 0) {
+    persister_->remove_definition(storage::MetadataKind::kBinding, std::move(key));
+  }
+}
+
+void VHost::forget_bindings_of(std::string_view name, DestinationKind kind) {
+  for (auto it = durable_bindings_.begin(); it != durable_bindings_.end();) {
+    const BindingSpec& b = it->second;
+    const bool touches = (b.kind == kind && b.destination == name) ||
+                         (kind == DestinationKind::kExchange && b.source == name);
+    if (touches) {
+      persister_->remove_definition(storage::MetadataKind::kBinding, it->first);
+      it = durable_bindings_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void VHost::forget_definitions() {
+  if (persister_ == nullptr) return;
+  for (auto& [key, spec] : durable_bindings_)
+    persister_->remove_definition(storage::MetadataKind::kBinding, key);
+  durable_bindings_.clear();
+  for (auto& [name, x] : exchanges_) {
+    if (x.durable) {
+      persister_->remove_definition(storage::MetadataKind::kExchange, name_key(name_, name));
+    }
+  }
+}
+
 void VHost::delete_queue(const std::shared_ptr<Queue>& queue) {
   if (queue->deleted()) return;
+  if (queue->options().durable && !queue->options().exclusive && persister_ != nullptr) {
+    persister_->remove_definition(storage::MetadataKind::kQueue, name_key(name_, queue->name()));
+    persister_->delete_queue(queue->id());
+    forget_bindings_of(queue->name(), DestinationKind::kQueue);
+  }
   // Consumers are told (basic.cancel) and dropped by their channels.
   std::vector<Consumer*> consumers = queue->consumers();
   queue->mark_deleted();  // first, so nothing is dispatched while consumers go
@@ -317,6 +428,14 @@ void VHost::delete_exclusive_queues(const Connection* owner) {
     if (q->exclusive_owner() == owner) owned.push_back(q);
   }
   for (auto& q : owned)
+    delete_queue(q);
+}
+
+void VHost::delete_all_queues() {
+  std::vector<std::shared_ptr<Queue>> all;
+  for (auto& [name, q] : queues_)
+    all.push_back(q);
+  for (auto& q : all)
     delete_queue(q);
 }
 
@@ -358,6 +477,7 @@ MaybeError VHost::bind(const BindingSpec& spec, const Connection* requester) {
     }
   }
   if (router_.table(source->id)->bind(binding) && source->type == "headers") ++headers_bindings_;
+  record_binding(spec, true);
   return std::nullopt;
 }
 
@@ -370,6 +490,7 @@ MaybeError VHost::unbind(const BindingSpec& spec, const Connection* requester) {
     return err;
   }
   if (router_.table(source->id)->unbind(binding)) {
+    record_binding(spec, false);
     if (source->type == "headers") --headers_bindings_;
     maybe_auto_delete_exchange(source->id);
   }

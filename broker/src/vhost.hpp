@@ -22,6 +22,8 @@ namespace warren::broker {
 
 class Channel;
 class Connection;
+class Persister;
+struct BindingRecord;
 
 struct Exchange {
   std::uint64_t id = 0;
@@ -66,6 +68,19 @@ class VHost {
   const std::string& name() const { return name_; }
   boost::asio::io_context& io() { return io_; }
 
+  // --- durability: definitions of durable exchanges, queues and bindings are
+  // recorded through the persister (none when null, e.g. in unit tests).
+  void set_persister(Persister* persister) { persister_ = persister; }
+  Persister* persister() const { return persister_; }
+  // Start-up: recreate recorded definitions without recording them again.
+  void restore_exchange(const ExchangeDeclare& spec);
+  std::shared_ptr<Queue> restore_queue(const std::string& name, std::uint64_t id,
+                                       QueueOptions options);
+  // False when an end of the binding no longer exists (the record is stale).
+  bool restore_binding(const BindingRecord& record);
+  // Deletes every definition record of this vhost (it is being deleted).
+  void forget_definitions();
+
   // --- exchanges
   // On success `*out` is the declared (or existing, equivalent) exchange.
   MaybeError declare_exchange(const ExchangeDeclare& spec, const Exchange** out);
@@ -95,6 +110,18 @@ class VHost {
   void consumer_removed(const std::shared_ptr<Queue>& queue);
   std::size_t queue_count() const { return queues_.size(); }
   std::size_t exchange_count() const { return exchanges_.size(); }
+  // Deletes every queue (the vhost is being deleted).
+  void delete_all_queues();
+
+  // --- read-only views for listings (the admin API); unordered.
+  const std::unordered_map<std::string, Exchange>& exchanges() const { return exchanges_; }
+  const std::unordered_map<std::string, std::shared_ptr<Queue>>& queues() const { return queues_; }
+  const routing::Router& router() const { return router_; }
+  // The name of the exchange with that id, or null.
+  const std::string* exchange_name(std::uint64_t id) const {
+    auto it = exchange_names_.find(id);
+    return it == exchange_names_.end() ? nullptr : &it->second;
+  }
 
   // Routes a dead-lettered copy of `message` from `source` through `dlx`.
   void dead_letter(const Queue& source, const Message& message, std::string_view reason,
@@ -127,6 +154,16 @@ class VHost {
   void delete_unused_auto_delete_exchanges();
   MaybeError resolve_binding(const BindingSpec& spec, const Connection* requester,
                              const Exchange** source, routing::Binding* binding);
+  // Durable bindings: recorded when both ends are durable.
+  bool binding_is_durable(const BindingSpec& spec) const;
+  void record_binding(const BindingSpec& spec, bool bound);
+  void forget_bindings_of(std::string_view name, routing::DestinationKind kind);
+  void record_queue(const Queue& queue);
+
+  Persister* persister_ = nullptr;
+  bool restoring_ = false;
+  // Record keys of durable bindings, with their spec (for cascading deletes).
+  std::unordered_map<std::string, BindingSpec> durable_bindings_;
 
   boost::asio::io_context& io_;
   const std::string name_;
@@ -139,7 +176,6 @@ class VHost {
   std::uint64_t next_exchange_id_ = 1;
   std::unordered_map<std::string, std::shared_ptr<Queue>> queues_;
   std::unordered_map<std::uint64_t, Queue*> queues_by_id_;
-  std::uint64_t next_queue_id_ = 1;
   // Headers exchanges need the message's headers decoded; skip that work
   // when no headers exchange has bindings.
   std::size_t headers_bindings_ = 0;

@@ -1,0 +1,213 @@
+#include "persister.hpp"
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "log.hpp"
+
+namespace warren::broker {
+
+namespace asio = boost::asio;
+
+Persister::Persister(asio::io_context& io, storage::Stores stores, storage::Durability durability)
+    : io_(io), stores_(std::move(stores)), durability_(durability) {}
+
+Persister::~Persister() {
+  stop();
+}
+
+void Persister::start(FailureHandler on_failure) {
+  on_failure_ = std::move(on_failure);
+  thread_ = std::thread([this] { run(); });
+}
+
+void Persister::stop() {
+  if (!thread_.joinable()) return;
+  {
+    // The thread writes what was handed over, then exits; what is still open
+    // is written here, after the join, so there is always one writer.
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  if (!open_.empty()) {
+    const storage::Status status = write(open_);
+    if (!status.ok()) log_error("storage: final write failed: {}", status.to_string());
+  }
+}
+
+void Persister::added() {
+  ++ops_added_;
+  if (submit_posted_) return;
+  submit_posted_ = true;
+  asio::post(io_, [this] {
+    submit_posted_ = false;
+    submit();
+  });
+}
+
+void Persister::append(QueueId queue, Sequence seq, std::string bytes) {
+  open_appends_[MessageKey{queue, seq}] = open_.message_ops.size();
+  open_.message_ops.push_back(
+      {storage::MessageOp::Kind::kAppend, queue, seq, seq, std::move(bytes)});
+  open_.cancelled.push_back(false);
+  added();
+}
+
+void Persister::remove(QueueId queue, Sequence seq) {
+  // Appended in this same open batch: neither is written.
+  if (auto it = open_appends_.find(MessageKey{queue, seq}); it != open_appends_.end()) {
+    open_.cancelled[it->second] = true;
+    open_.message_ops[it->second].bytes = std::string();
+    open_appends_.erase(it);
+    return;
+  }
+  open_.message_ops.push_back({storage::MessageOp::Kind::kRemove, queue, seq, seq, {}});
+  open_.cancelled.push_back(false);
+  added();
+}
+
+void Persister::purge(QueueId queue, Sequence first, Sequence last) {
+  open_.message_ops.push_back({storage::MessageOp::Kind::kPurge, queue, first, last, {}});
+  open_.cancelled.push_back(false);
+  added();
+}
+
+void Persister::set_state(QueueId queue, std::string bytes) {
+  open_.message_ops.push_back({storage::MessageOp::Kind::kState, queue, 0, 0, std::move(bytes)});
+  open_.cancelled.push_back(false);
+  added();
+}
+
+void Persister::delete_queue(QueueId queue) {
+  open_.deleted_queues.push_back(queue);
+  added();
+}
+
+void Persister::put_definition(storage::MetadataKind kind, std::string key, std::string value) {
+  open_.metadata.put(kind, std::move(key), std::move(value));
+  added();
+}
+
+void Persister::remove_definition(storage::MetadataKind kind, std::string key) {
+  open_.metadata.remove(kind, std::move(key));
+  added();
+}
+
+void Persister::after_stored(std::function<void()> done) {
+  open_.completions.push_back(std::move(done));
+  if (!submit_posted_) {
+    submit_posted_ = true;
+    asio::post(io_, [this] {
+      submit_posted_ = false;
+      submit();
+    });
+  }
+}
+
+void Persister::submit() {
+  if (in_flight_ || (open_.empty() && open_.completions.empty())) return;
+  if (open_.empty()) {
+    // Nothing to write (everything cancelled out) and no earlier batch in
+    // flight: complete at once.
+    auto completions = std::move(open_.completions);
+    open_ = Batch{};
+    open_appends_.clear();
+    ++open_batch_id_;
+    for (auto& done : completions)
+      done();
+    return;
+  }
+  in_flight_ = true;
+  ++open_batch_id_;
+  open_appends_.clear();
+  {
+    std::lock_guard lock(mutex_);
+    handed_over_ = std::move(open_);
+  }
+  open_ = Batch{};
+  wake_.notify_all();
+}
+
+void Persister::completed(std::vector<std::function<void()>> completions) {
+  in_flight_ = false;
+  for (auto& done : completions)
+    done();
+  submit();
+}
+
+void Persister::report(std::string error) {
+  asio::post(io_, [this, error = std::move(error)] {
+    failing_ = !error.empty();
+    if (on_failure_) on_failure_(error);
+  });
+}
+
+storage::Status Persister::write(Batch& batch) {
+  const bool has_messages = !batch.message_ops.empty() || !batch.deleted_queues.empty();
+  // Definitions first: messages never refer to a queue the store lacks. One
+  // sync at the end covers every earlier write of the same log.
+  if (!batch.metadata.empty()) {
+    const storage::Status status = stores_.metadata->write(
+        batch.metadata, has_messages ? storage::Durability::kOs : durability_);
+    if (!status.ok()) return status;
+  }
+  if (!batch.message_ops.empty()) {
+    storage::MessageBatch messages;
+    auto& ops = messages.ops();
+    ops.reserve(batch.message_ops.size());
+    for (std::size_t i = 0; i < batch.message_ops.size(); ++i) {
+      if (!batch.cancelled[i]) ops.push_back(std::move(batch.message_ops[i]));
+    }
+    // Keep the ops in the batch so a retry after a failure writes them again.
+    const storage::Status status = stores_.messages->write(
+        messages, batch.deleted_queues.empty() ? durability_ : storage::Durability::kOs);
+    for (std::size_t i = 0, j = 0; i < batch.message_ops.size(); ++i) {
+      if (!batch.cancelled[i]) batch.message_ops[i] = std::move(ops[j++]);
+    }
+    if (!status.ok()) return status;
+  }
+  for (QueueId queue : batch.deleted_queues) {
+    const storage::Status status = stores_.messages->delete_queue(queue, durability_);
+    if (!status.ok()) return status;
+  }
+  return storage::Status::Ok();
+}
+
+void Persister::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return handed_over_.has_value() || stopping_; });
+    if (!handed_over_) return;  // stopping, nothing left
+    Batch batch = std::move(*handed_over_);
+    handed_over_.reset();
+    lock.unlock();
+
+    bool failed_before = false;
+    for (;;) {
+      const storage::Status status = write(batch);
+      if (status.ok()) break;
+      if (!failed_before) report(status.to_string());
+      failed_before = true;
+      // Retry until the disk has room again; give up only when stopping
+      // (nothing in this batch was confirmed, so nothing confirmed is lost).
+      lock.lock();
+      wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      const bool give_up = stopping_;
+      lock.unlock();
+      if (give_up) {
+        log_error("storage: stopping with an unwritten batch: {}", status.to_string());
+        return;
+      }
+    }
+    if (failed_before) report("");
+    asio::post(io_, [this, completions = std::move(batch.completions)]() mutable {
+      completed(std::move(completions));
+    });
+
+    lock.lock();
+  }
+}
+
+}  // namespace warren::broker

@@ -1,0 +1,47 @@
+#pragma once
+// How a queue message and a queue's state record are stored (the bytes the
+// MessageStore keeps; it never looks inside them).
+//
+// Message record, version 1:
+//   u8 version, u8 flags (bit 0: transient, paged out under memory pressure
+//   and dropped at start-up), u8 priority, i64 expiry (Unix ms; 0: never),
+//   shortstr exchange, shortstr routing key, longstr properties (as
+//   received), then the body to the end.
+// Queue state record: the next sequence, the highest sequence delivered
+// (messages at or below it come back redelivered after a restart), and how
+// many messages the store holds for the queue with their body bytes, so
+// start-up needs no scan.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "message.hpp"
+
+namespace warren::broker {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+std::string encode_stored_message(const Message& message, SteadyTime expires_at, bool transient);
+
+struct DecodedMessage {
+  std::shared_ptr<Message> message;
+  SteadyTime expires_at = SteadyTime::max();
+  bool transient = false;
+};
+// Empty when the bytes are not a message record this version understands.
+std::optional<DecodedMessage> decode_stored_message(std::string_view bytes);
+
+struct QueueStateRecord {
+  std::uint64_t next_seq = 1;
+  std::uint64_t delivered_upto = 0;
+  std::uint64_t stored_count = 0;
+  std::uint64_t stored_bytes = 0;
+};
+std::string encode_queue_state(const QueueStateRecord& state);
+std::optional<QueueStateRecord> decode_queue_state(std::string_view bytes);
+
+}  // namespace warren::broker
