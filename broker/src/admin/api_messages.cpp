@@ -157,7 +157,7 @@ std::uint64_t parse_id(const std::string& text) {
   return v;
 }
 
-Response browse(broker::Broker& broker, Request& r) {
+Response browse_messages(broker::Broker& broker, Request& r) {
   Target t = target(broker, r);
   require_permission(broker, r, t.vhost->name(), Permit::kRead, t.queue->name());
   const std::size_t offset = static_cast<std::size_t>(query_int(r, "offset").value_or(0));
@@ -191,7 +191,7 @@ Response browse(broker::Broker& broker, Request& r) {
   return json_response(body);
 }
 
-Response one(broker::Broker& broker, Request& r) {
+Response one_message(broker::Broker& broker, Request& r) {
   Target t = target(broker, r);
   require_permission(broker, r, t.vhost->name(), Permit::kRead, t.queue->name());
   const std::uint64_t id = parse_id(r.param("id"));
@@ -267,7 +267,7 @@ bool move_one(broker::Queue& from, std::uint64_t id, broker::Queue& to, bool cou
   return true;
 }
 
-Response remove(broker::Broker& broker, Request& r, bool single) {
+Response remove_messages(broker::Broker& broker, Request& r, bool single) {
   Target t = target(broker, r);
   require_permission(broker, r, t.vhost->name(), Permit::kRead, t.queue->name());
   std::vector<std::uint64_t> ids;
@@ -290,7 +290,7 @@ Response remove(broker::Broker& broker, Request& r, bool single) {
   return json_response(json{{"deleted", deleted}});
 }
 
-Response move(broker::Broker& broker, Request& r) {
+Response move_messages(broker::Broker& broker, Request& r) {
   Target t = target(broker, r);
   json body = parse_body(r);
   require_keys(body, {"to"});
@@ -463,15 +463,15 @@ class Redrives {
 
 void add_message_routes(Router& router, broker::Broker& broker) {
   router.add(Verb::kGet, "/api/queues/{vhost}/{queue}/messages", Access::kManagement,
-             [&broker](Request& r) { return browse(broker, r); });
+             [&broker](Request& r) { return browse_messages(broker, r); });
   router.add(Verb::kGet, "/api/queues/{vhost}/{queue}/messages/{id}", Access::kManagement,
-             [&broker](Request& r) { return one(broker, r); });
+             [&broker](Request& r) { return one_message(broker, r); });
   router.add(Verb::kDelete, "/api/queues/{vhost}/{queue}/messages/{id}", Access::kManagement,
-             [&broker](Request& r) { return remove(broker, r, true); });
+             [&broker](Request& r) { return remove_messages(broker, r, true); });
   router.add(Verb::kPost, "/api/queues/{vhost}/{queue}/messages/delete", Access::kManagement,
-             [&broker](Request& r) { return remove(broker, r, false); });
+             [&broker](Request& r) { return remove_messages(broker, r, false); });
   router.add(Verb::kPost, "/api/queues/{vhost}/{queue}/messages/move", Access::kManagement,
-             [&broker](Request& r) { return move(broker, r); });
+             [&broker](Request& r) { return move_messages(broker, r); });
   // The tasks live as long as the router (the server).
   auto redrives = std::make_shared<Redrives>(broker);
   router.add(Verb::kPost, "/api/queues/{vhost}/{queue}/redrive", Access::kManagement,

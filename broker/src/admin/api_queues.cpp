@@ -15,20 +15,38 @@ namespace warren::admin {
 
 namespace {
 
-void queues_of(const Request& r, const broker::VHost& vhost, std::vector<json>& items) {
-  for (const auto& [name, q] : vhost.queues()) {
-    if (passes_name_filter(r, name)) items.push_back(queue_json(vhost, *q, false));
-  }
+using QueueRow = std::pair<const broker::VHost*, std::shared_ptr<broker::Queue>>;
+
+void queues_of(const broker::VHost& vhost, std::vector<QueueRow>& rows) {
+  const std::size_t first = rows.size();
+  for (const auto& [name, q] : vhost.queues())
+    rows.emplace_back(&vhost, q);
+  // Default order: by name (RabbitMQ lists by vhost and name).
+  std::sort(
+      rows.begin() + static_cast<std::ptrdiff_t>(first), rows.end(),
+      [](const QueueRow& a, const QueueRow& b) { return a.second->name() < b.second->name(); });
 }
 
-void sort_default(const Request& r, std::vector<json>& items) {
-  if (r.query.contains("sort")) return;
-  std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
-    return std::tie(a["vhost"].get_ref<const std::string&>(),
-                    a["name"].get_ref<const std::string&>()) <
-           std::tie(b["vhost"].get_ref<const std::string&>(),
-                    b["name"].get_ref<const std::string&>());
-  });
+// Sort fields that need no JSON: the common ones of the web UI and rabbitmqadmin.
+std::optional<json> queue_key(const QueueRow& row, const std::string& field) {
+  const broker::Queue& q = *row.second;
+  if (field == "name") return json(q.name());
+  if (field == "vhost") return json(row.first->name());
+  if (field == "messages") return json(q.ready_count() + q.unacked_count());
+  if (field == "messages_ready") return json(q.ready_count());
+  if (field == "messages_unacknowledged") return json(q.unacked_count());
+  if (field == "consumers") return json(q.consumer_count());
+  if (field == "message_bytes") return json(q.ready_bytes());
+  if (field == "durable") return json(q.options().durable);
+  return std::nullopt;
+}
+
+Response list_queues(const Request& r, std::vector<QueueRow> rows) {
+  const bool stats = wants_column(r, "message_stats");
+  return list_rows(
+      r, std::move(rows),
+      [](const QueueRow& row) -> const std::string& { return row.second->name(); }, queue_key,
+      [stats](const QueueRow& row) { return queue_json(*row.first, *row.second, false, stats); });
 }
 
 std::shared_ptr<broker::Queue> queue_or_404(broker::VHost& vhost, const std::string& name) {
@@ -201,20 +219,18 @@ Response get_messages(broker::Broker& broker, Request& r) {
 
 void add_queue_routes(Router& router, broker::Broker& broker) {
   router.add(Verb::kGet, "/api/queues", Access::kManagement, [&broker](Request& r) {
-    std::vector<json> items;
-    for (const auto& [name, vhost] : broker.vhosts()) {
-      if (can_see_vhost(broker, *r.user, name)) queues_of(r, *vhost, items);
+    std::vector<QueueRow> rows;
+    for (const auto& [name, vhost] : broker.vhosts()) {  // vhosts_ is ordered by name
+      if (can_see_vhost(broker, *r.user, name)) queues_of(*vhost, rows);
     }
-    sort_default(r, items);
-    return list_response(r, std::move(items));
+    return list_queues(r, std::move(rows));
   });
   router.add(Verb::kGet, "/api/queues/{vhost}", Access::kManagement, [&broker](Request& r) {
     broker::VHost& vhost = vhost_or_404(broker, r.param("vhost"));
     require_vhost_visible(broker, r, vhost.name());
-    std::vector<json> items;
-    queues_of(r, vhost, items);
-    sort_default(r, items);
-    return list_response(r, std::move(items));
+    std::vector<QueueRow> rows;
+    queues_of(vhost, rows);
+    return list_queues(r, std::move(rows));
   });
   router.add(Verb::kGet, "/api/queues/{vhost}/{queue}", Access::kManagement, [&broker](Request& r) {
     broker::VHost& vhost = vhost_or_404(broker, r.param("vhost"));

@@ -8,7 +8,6 @@ namespace warren::admin {
 
 namespace {
 
-constexpr std::int64_t kDefaultPageSize = 100;
 constexpr std::int64_t kMaxPageSize = 500;
 
 const json* lookup_path(const json& item, const std::string& path) {
@@ -109,88 +108,101 @@ bool passes_name_filter(const Request& request, const std::string& name) {
   return boost::regex_search(name, *cached);
 }
 
+Paging parse_paging(const Request& request) {
+  Paging p;
+  p.paged = request.query.contains("page");
+  if (!p.paged) return p;
+  bool ok = true;
+  p.page = parse_positive(request.query_or("page"), &ok);
+  bool size_ok = true;
+  if (request.query.contains("page_size")) {
+    p.page_size = parse_positive(request.query_or("page_size"), &size_ok);
+  }
+  if (!ok || !size_ok || p.page < 1 || p.page_size < 1 || p.page_size > kMaxPageSize) {
+    throw ApiError{400, "invalid_pagination_parameters",
+                   "Invalid pagination parameters: page number " + request.query_or("page") +
+                       ", page size " + request.query_or("page_size", "undefined")};
+  }
+  return p;
+}
+
+std::pair<std::size_t, std::size_t> page_range(const Paging& p, std::size_t filtered) {
+  if (!p.paged) return {0, filtered};
+  const auto size = static_cast<std::size_t>(p.page_size);
+  const auto page_count = static_cast<std::int64_t>((filtered + size - 1) / size);
+  if (p.page > std::max<std::int64_t>(page_count, 1)) {
+    throw ApiError{400, "page_out_of_range",
+                   "Page out of range, page: " + std::to_string(p.page) + " page size: " +
+                       std::to_string(p.page_size) + ", len: " + std::to_string(filtered)};
+  }
+  const std::size_t first = static_cast<std::size_t>(p.page - 1) * size;
+  return {first, std::min(filtered, first + size)};
+}
+
+bool wants_column(const Request& request, std::string_view top) {
+  const std::string columns = request.query_or("columns");
+  if (columns.empty()) return true;
+  for (const std::string& c : split_columns(columns)) {
+    if (c == top || (c.size() > top.size() && c.starts_with(top) && c[top.size()] == '.')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Response finish_list(const Request& request, std::vector<json> items, const Paging& paging,
+                     std::size_t total, std::size_t filtered) {
+  const std::vector<std::string> columns = split_columns(request.query_or("columns"));
+  json array = json::array();
+  for (json& item : items) {
+    if (columns.empty()) {
+      array.push_back(std::move(item));
+      continue;
+    }
+    json kept = json::object();
+    for (const std::string& column : columns) {
+      if (const json* v = lookup_path(item, column)) set_path(kept, column, *v);
+    }
+    array.push_back(std::move(kept));
+  }
+  if (!paging.paged) return json_response(array);
+  const auto size = static_cast<std::size_t>(paging.page_size);
+  json body = json::object();
+  body["filtered_count"] = filtered;
+  body["item_count"] = array.size();
+  body["items"] = std::move(array);
+  body["page"] = paging.page;
+  body["page_count"] = (filtered + size - 1) / size;
+  body["page_size"] = paging.page_size;
+  body["total_count"] = total;
+  return json_response(body);
+}
+
 Response list_response(const Request& request, std::vector<json> items) {
   const std::size_t total = items.size();
   // Validate paging first, as RabbitMQ does.
-  const bool paged = request.query.contains("page");
-  std::int64_t page = 1, page_size = kDefaultPageSize;
-  if (paged) {
-    bool ok = true;
-    page = parse_positive(request.query_or("page"), &ok);
-    bool size_ok = true;
-    if (request.query.contains("page_size")) {
-      page_size = parse_positive(request.query_or("page_size"), &size_ok);
-    }
-    if (!ok || !size_ok || page < 1 || page_size < 1 || page_size > kMaxPageSize) {
-      throw ApiError{400, "invalid_pagination_parameters",
-                     "Invalid pagination parameters: page number " + request.query_or("page") +
-                         ", page size " + request.query_or("page_size", "undefined")};
-    }
-  }
-  // Name filter.
+  const Paging paging = parse_paging(request);
   // As RabbitMQ, the name filter applies to paged requests only.
-  if (const std::string needle = request.query_or("name"); paged && !needle.empty()) {
-    std::optional<boost::regex> re;
-    if (truthy(request.query_or("use_regex"))) {
-      try {
-        re.emplace(needle);
-      } catch (const boost::regex_error&) {
-        throw bad_request("Pagination parameters are invalid");
-      }
-    }
+  if (const std::string needle = request.query_or("name"); paging.paged && !needle.empty()) {
     std::erase_if(items, [&](const json& item) {
       const json* name = lookup_path(item, "name");
-      if (name == nullptr || !name->is_string()) return true;
-      const auto& text = name->get_ref<const std::string&>();
-      return re ? !boost::regex_search(text, *re) : text.find(needle) == std::string::npos;
+      return name == nullptr || !name->is_string() ||
+             !passes_name_filter(request, name->get_ref<const std::string&>());
     });
   }
   const std::string sort = request.query_or("sort");
-  const bool reverse = truthy(request.query_or("sort_reverse"));
   if (!sort.empty()) {
     std::stable_sort(items.begin(), items.end(), [&](const json& a, const json& b) {
       return less_value(lookup_path(a, sort), lookup_path(b, sort));
     });
   }
-  if (reverse) std::reverse(items.begin(), items.end());
+  if (truthy(request.query_or("sort_reverse"))) std::reverse(items.begin(), items.end());
   const std::size_t filtered = items.size();
-  if (paged) {
-    const auto page_count = static_cast<std::int64_t>(
-        (filtered + static_cast<std::size_t>(page_size) - 1) / static_cast<std::size_t>(page_size));
-    if (page > std::max<std::int64_t>(page_count, 1)) {
-      throw ApiError{400, "page_out_of_range",
-                     "Page out of range, page: " + std::to_string(page) + " page size: " +
-                         std::to_string(page_size) + ", len: " + std::to_string(filtered)};
-    }
-    const std::size_t first = static_cast<std::size_t>((page - 1) * page_size);
-    const std::size_t last = std::min(filtered, first + static_cast<std::size_t>(page_size));
-    std::vector<json> slice(std::make_move_iterator(items.begin() + first),
-                            std::make_move_iterator(items.begin() + last));
-    items = std::move(slice);
-    (void)page_count;
-  }
-  // Columns.
-  const std::vector<std::string> columns = split_columns(request.query_or("columns"));
-  if (!columns.empty()) {
-    for (json& item : items) {
-      json kept = json::object();
-      for (const std::string& column : columns) {
-        if (const json* v = lookup_path(item, column)) set_path(kept, column, *v);
-      }
-      item = std::move(kept);
-    }
-  }
-  json array = json::array();
-  for (json& item : items)
-    array.push_back(std::move(item));
-  if (!paged) return json_response(array);
-  const auto page_count =
-      (filtered + static_cast<std::size_t>(page_size) - 1) / static_cast<std::size_t>(page_size);
-  json body{{"filtered_count", filtered}, {"item_count", array.size()},
-            {"items", std::move(array)},  {"page", page},
-            {"page_count", page_count},   {"page_size", page_size},
-            {"total_count", total}};
-  return json_response(body);
+  auto [first, last] = page_range(paging, filtered);
+  std::vector<json> slice(
+      std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(first)),
+      std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(last)));
+  return finish_list(request, std::move(slice), paging, total, filtered);
 }
 
 }  // namespace warren::admin

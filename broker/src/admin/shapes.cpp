@@ -15,10 +15,6 @@ namespace warren::admin {
 
 namespace {
 
-json rate(double r) {
-  return json{{"rate", r}};
-}
-
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -67,74 +63,69 @@ json message_stats_json(broker::QueueStats& s) {
   auto r = [&](std::uint64_t cur, std::uint64_t prev) {
     return seconds > 0.0 ? static_cast<double>(cur - prev) / seconds : 0.0;
   };
-  const double deliver_get_rate = r(current.deliver_get, s.previous.deliver_get);
-  return json{
-      {"publish", s.publish},
-      {"publish_details", rate(r(current.publish, s.previous.publish))},
-      {"deliver", s.deliver},
-      {"deliver_details", rate(0.0)},
-      {"deliver_no_ack", s.deliver_no_ack},
-      {"deliver_no_ack_details", rate(0.0)},
-      {"get", s.get},
-      {"get_details", rate(0.0)},
-      {"get_no_ack", s.get_no_ack},
-      {"get_no_ack_details", rate(0.0)},
-      {"get_empty", s.get_empty},
-      {"get_empty_details", rate(0.0)},
-      {"deliver_get", current.deliver_get},
-      {"deliver_get_details", rate(deliver_get_rate)},
-      {"ack", s.ack},
-      {"ack_details", rate(r(current.ack, s.previous.ack))},
-      {"redeliver", s.redeliver},
-      {"redeliver_details", rate(r(current.redeliver, s.previous.redeliver))},
+  // Built by assignment: nlohmann's initializer lists copy every nested value.
+  json j = json::object();
+  auto put = [&j](const char* name, std::uint64_t value, double rate_value) {
+    j[name] = value;
+    json& details = j[std::string(name) + "_details"];
+    details["rate"] = rate_value;
   };
+  put("publish", s.publish, r(current.publish, s.previous.publish));
+  put("deliver", s.deliver, 0.0);
+  put("deliver_no_ack", s.deliver_no_ack, 0.0);
+  put("get", s.get, 0.0);
+  put("get_no_ack", s.get_no_ack, 0.0);
+  put("get_empty", s.get_empty, 0.0);
+  put("deliver_get", current.deliver_get, r(current.deliver_get, s.previous.deliver_get));
+  put("ack", s.ack, r(current.ack, s.previous.ack));
+  put("redeliver", s.redeliver, r(current.redeliver, s.previous.redeliver));
+  return j;
 }
 
-json queue_json(const broker::VHost& vhost, broker::Queue& q, bool detailed) {
+json queue_json(const broker::VHost& vhost, broker::Queue& q, bool detailed, bool with_stats) {
   const auto& o = q.options();
   const std::uint64_t ready = q.ready_count();
   const std::uint64_t unacked = q.unacked_count();
-  json exclusive_consumer_tag = nullptr;
+  json j = json::object();
+  j["name"] = q.name();
+  j["vhost"] = vhost.name();
+  j["durable"] = o.durable;
+  j["auto_delete"] = o.auto_delete;
+  j["exclusive"] = o.exclusive;
+  j["arguments"] = to_json(o.arguments);
+  j["node"] = kNodeName;
+  j["type"] = "classic";
+  j["state"] = "running";
+  j["policy"] = nullptr;
+  j["operator_policy"] = nullptr;
+  j["effective_policy_definition"] = json::object();
+  auto count = [&j](const char* name, std::uint64_t value) {
+    j[name] = value;
+    j[std::string(name) + "_details"]["rate"] = 0.0;
+  };
+  count("messages", ready + unacked);
+  count("messages_ready", ready);
+  count("messages_unacknowledged", unacked);
+  j["message_bytes"] = q.ready_bytes();
+  j["message_bytes_ready"] = q.ready_bytes();
+  j["consumers"] = q.consumer_count();
+  json& exclusive_tag = j["exclusive_consumer_tag"];
   for (const broker::Consumer* c : q.consumers()) {
-    if (c->exclusive) exclusive_consumer_tag = c->tag;
+    if (c->exclusive) exclusive_tag = c->tag;
   }
-  json single_active = nullptr;
+  json& single_active = j["single_active_consumer_tag"];
   if (const auto* sac = protocol::find_field(o.arguments, "x-single-active-consumer");
       sac != nullptr && sac->as_bool().value_or(false) && !q.consumers().empty()) {
     single_active = q.consumers().front()->tag;
   }
-  json j{{"name", q.name()},
-         {"vhost", vhost.name()},
-         {"durable", o.durable},
-         {"auto_delete", o.auto_delete},
-         {"exclusive", o.exclusive},
-         {"arguments", to_json(o.arguments)},
-         {"node", kNodeName},
-         {"type", "classic"},
-         {"state", "running"},
-         {"policy", nullptr},
-         {"operator_policy", nullptr},
-         {"effective_policy_definition", json::object()},
-         {"messages", ready + unacked},
-         {"messages_details", rate(0.0)},
-         {"messages_ready", ready},
-         {"messages_ready_details", rate(0.0)},
-         {"messages_unacknowledged", unacked},
-         {"messages_unacknowledged_details", rate(0.0)},
-         {"message_bytes", q.ready_bytes()},
-         {"message_bytes_ready", q.ready_bytes()},
-         {"consumers", q.consumer_count()},
-         {"exclusive_consumer_tag", exclusive_consumer_tag},
-         {"single_active_consumer_tag", single_active},
-         {"message_stats", message_stats_json(q.stats())}};
+  if (with_stats) j["message_stats"] = message_stats_json(q.stats());
   if (o.exclusive && q.exclusive_owner() != nullptr) {
-    j["owner_pid_details"] = json{{"name", connection_name(*q.exclusive_owner())}};
+    j["owner_pid_details"]["name"] = connection_name(*q.exclusive_owner());
   }
   if (detailed) {
-    json consumers = json::array();
+    json& consumers = j["consumer_details"] = json::array();
     for (const broker::Consumer* c : q.consumers())
       consumers.push_back(consumer_json(*c, vhost));
-    j["consumer_details"] = std::move(consumers);
   }
   return j;
 }

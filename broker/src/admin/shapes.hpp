@@ -29,8 +29,10 @@ std::string http_exchange_name(const std::string& name);
 std::string amqp_exchange_name(const std::string& http_name);
 
 json exchange_json(const broker::VHost& vhost, const broker::Exchange& exchange);
-// `detailed` adds consumer_details (single-queue GET).
-json queue_json(const broker::VHost& vhost, broker::Queue& queue, bool detailed);
+// `detailed` adds consumer_details (single-queue GET); without `with_stats`
+// there is no message_stats (a listing whose columns leave it out).
+json queue_json(const broker::VHost& vhost, broker::Queue& queue, bool detailed,
+                bool with_stats = true);
 // {"publish": n, "publish_details": {"rate": r}, ...}; updates the rate sample.
 json message_stats_json(broker::QueueStats& stats);
 
