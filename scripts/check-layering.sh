@@ -18,6 +18,15 @@ check routing '#include +[<"](broker|storage|client|boost/asio|boost/beast)' "ro
 check storage '#include +[<"](broker|routing|client|boost/asio|boost/beast)' "storage/ must not include broker, routing, client or socket headers"
 check client '#include +[<"](broker|routing|storage)/|#include +"(channel|connection|vhost|queue)\.hpp"' "client/ may use only warren/protocol"
 check broker/protocol '#include +[<"]warren/(routing|broker)|#include +"(channel|connection|vhost|queue)\.hpp"' "the codec is a leaf: it includes nothing of ours"
+# The admin HTTP API sits on top of the broker core: the core (everything in
+# broker/src outside admin/, except main.cpp which wires them) never includes it.
+admin_hits=$(grep -rnE '#include +"admin/' broker/src --include='*.cpp' --include='*.hpp' 2>/dev/null |
+  grep -v '^broker/src/admin/' | grep -v '^broker/src/main.cpp:')
+if [ -n "$admin_hits" ]; then
+  echo "layering: the broker core must not include the admin API"
+  echo "$admin_hits"
+  bad=1
+fi
 if grep -rlE '#include +[<"]rocksdb/' --include='*.cpp' --include='*.hpp' . 2>/dev/null | grep -v '^./storage/' | grep -v '^./build/' | grep -q .; then
   echo "layering: RocksDB headers outside storage/"
   bad=1

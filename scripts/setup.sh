@@ -14,6 +14,7 @@ pkgs=(
   build-essential cmake ninja-build
   libboost1.81-dev libboost-program-options1.81-dev nlohmann-json3-dev libfmt-dev
   catch2 librocksdb-dev amqp-specs clang-format
+  libssl-dev  # libcrypto: password hashes in RabbitMQ's format (admin API, users)
   # Python interop tests (no PyPI: Debian's pika / kombu / pytest)
   python3 python3-pika python3-kombu python3-pytest
   # C client tools and library (amqp-publish, amqp-consume, librabbitmq)
