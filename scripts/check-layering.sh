@@ -16,7 +16,12 @@ check() { # folder pattern message
 }
 check routing '#include +[<"](broker|storage|client|boost/asio|boost/beast)' "routing/ must not include broker, storage, client or I/O headers"
 check storage '#include +[<"](broker|routing|client|boost/asio|boost/beast)' "storage/ must not include broker, routing, client or socket headers"
-check client '#include +[<"](broker|routing|storage)/|#include +"(channel|connection|vhost|queue)\.hpp"' "client/ may use only warren/protocol"
+check client '#include +[<"](broker|routing|storage)/|#include +[<"]warren/(broker|routing|storage|admin)/|#include +"(channel|connection|vhost|queue|broker|router|persister)\.hpp"|#include +[<"]rocksdb/' "client/ may use only warren/protocol (never broker/src, routing or storage)"
+# The client library target links the codec only, never the broker, routing or storage.
+if grep -nE 'warren_(broker|routing|storage)|warren::(broker|routing|storage)' client/CMakeLists.txt client/*/CMakeLists.txt 2>/dev/null; then
+  echo "layering: client/ must link only warren_protocol (plus Boost, fmt, Threads)"
+  bad=1
+fi
 check broker/protocol '#include +[<"]warren/(routing|broker)|#include +"(channel|connection|vhost|queue)\.hpp"' "the codec is a leaf: it includes nothing of ours"
 # The admin HTTP API sits on top of the broker core: the core (everything in
 # broker/src outside admin/, except main.cpp which wires them) never includes it.

@@ -1,0 +1,237 @@
+// Publisher: confirm tracking with a bounded window (see publisher.hpp).
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "roles.hpp"
+
+namespace warren::client {
+
+namespace detail {
+
+namespace m = protocol::method;
+
+PublisherCore::PublisherCore(std::shared_ptr<ConnectionCore> conn, PublisherOptions options)
+    : conn_(std::move(conn)), options_(std::move(options)) {
+  if (options_.confirm_window == 0) options_.confirm_window = 1;
+}
+
+PublisherCore::~PublisherCore() {
+  if (ch_ && !closed_) conn_->abandon_channel(ch_);
+}
+
+asio::awaitable<void> PublisherCore::start() {
+  ch_ = conn_->allocate_channel(this);
+  try {
+    co_await conn_->open_channel(*ch_);
+    co_await recover();
+  } catch (...) {
+    ch_->listener = nullptr;
+    conn_->release_channel(ch_->id);
+    ch_.reset();
+    closed_ = true;
+    throw;
+  }
+}
+
+asio::awaitable<void> PublisherCore::recover() {
+  next_seq_ = 1;
+  if (options_.confirms) {
+    if (!conn_->capabilities().publisher_confirms) {
+      throw Error(Errc::kUnsupported, "the server does not support publisher confirms");
+    }
+    const m::ConfirmSelect select{false};
+    co_await conn_->rpc(*ch_, select, true);
+  }
+}
+
+asio::awaitable<Confirmation> PublisherCore::publish(std::string_view exchange,
+                                                     std::string_view routing_key,
+                                                     const Message& message, bool mandatory) {
+  auto self = shared_from_this();
+  if (closed_) throw Error(Errc::kClosed, "the publisher is closed");
+  const auto deadline = deadline_after(options_.wait_timeout);
+  for (;;) {
+    co_await conn_->wait_ready(deadline, true);
+    if (closed_) throw Error(Errc::kClosed, "the publisher is closed");
+    if (!ch_->open) {
+      // Closed by a channel error (e.g. 404 for a missing exchange): reopen.
+      co_await conn_->open_channel(*ch_);
+      co_await recover();
+      continue;
+    }
+    if (options_.confirms && unconfirmed_.size() >= options_.confirm_window) {
+      const bool notified = co_await conn_->cv().wait_until(deadline);
+      if (!notified && unconfirmed_.size() >= options_.confirm_window) {
+        throw Error(
+            Errc::kTimeout,
+            fmt::format("timed out: {} messages await confirms (the window)", unconfirmed_.size()));
+      }
+      continue;
+    }
+    break;
+  }
+  m::BasicPublish p;
+  p.exchange = std::string(exchange);
+  p.routing_key = std::string(routing_key);
+  p.mandatory = mandatory;
+  conn_->send_publish(ch_->id, p, message);
+  ++published;
+  auto state = std::make_shared<ConfirmState>();
+  if (options_.confirms) {
+    state->cv = conn_->cv_ptr();
+    unconfirmed_.emplace_back(next_seq_++, state);
+  } else {
+    state->result = ConfirmResult::kAck;
+  }
+  // Let the writer start on a large batch instead of buffering it all.
+  if (conn_->write_backlog() >= 256 * 1024) {
+    co_await asio::post(conn_->executor(), asio::use_awaitable);
+  }
+  co_return Confirmation(std::move(state));
+}
+
+void PublisherCore::settle(ConfirmState& s, bool ack) {
+  s.result = ack ? ConfirmResult::kAck : ConfirmResult::kNack;
+  if (!ack) {
+    ++nacked;
+    ++nacks_pending_report_;
+  }
+}
+
+void PublisherCore::on_confirm(std::uint64_t tag, bool multiple, bool ack) {
+  if (multiple) {
+    while (!unconfirmed_.empty() && unconfirmed_.front().first <= tag) {
+      settle(*unconfirmed_.front().second, ack);
+      unconfirmed_.pop_front();
+    }
+  } else {
+    auto it = std::lower_bound(unconfirmed_.begin(), unconfirmed_.end(), tag,
+                               [](const auto& e, std::uint64_t t) { return e.first < t; });
+    if (it != unconfirmed_.end() && it->first == tag) {
+      settle(*it->second, ack);
+      unconfirmed_.erase(it);
+    }
+  }
+  conn_->cv().notify_all();
+}
+
+void PublisherCore::on_return(Returned&& r) {
+  ++returned;
+  if (options_.on_return) options_.on_return(r);
+}
+
+void PublisherCore::fail_all(const Error& e) {
+  if (unconfirmed_.empty()) return;
+  auto err = std::make_exception_ptr(e);
+  for (auto& [seq, s] : unconfirmed_)
+    s->error = err;
+  unconfirmed_.clear();
+  failure_pending_report_ = err;
+  conn_->cv().notify_all();
+}
+
+void PublisherCore::on_channel_closed(const Error& e) {
+  fail_all(e);
+}
+
+void PublisherCore::on_connection_lost(const Error& e) {
+  fail_all(Error(Errc::kConnectionLost,
+                 fmt::format("unconfirmed when the connection dropped ({}); it may or may not "
+                             "have been routed",
+                             e.what())));
+}
+
+asio::awaitable<void> PublisherCore::wait_for_confirms(std::chrono::milliseconds timeout) {
+  auto self = shared_from_this();
+  co_await wait_for(
+      conn_->cv(), deadline_after(timeout), [&] { return unconfirmed_.empty(); },
+      "waiting for publisher confirms");
+  if (failure_pending_report_) {
+    auto e = std::exchange(failure_pending_report_, nullptr);
+    nacks_pending_report_ = 0;
+    std::rethrow_exception(e);
+  }
+  if (nacks_pending_report_ > 0) {
+    const auto n = std::exchange(nacks_pending_report_, 0);
+    throw Error(Errc::kNacked, fmt::format("{} message(s) nacked by the broker", n));
+  }
+}
+
+asio::awaitable<void> PublisherCore::close() {
+  auto self = shared_from_this();
+  if (closed_) co_return;
+  closed_ = true;
+  fail_all(Error(Errc::kClosed, "the publisher was closed before its confirm arrived"));
+  co_await conn_->close_channel(ch_);
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------- handles
+
+bool Confirmation::ready() const {
+  return state_ == nullptr || state_->ready();
+}
+
+boost::asio::awaitable<ConfirmResult> Confirmation::wait(std::chrono::milliseconds timeout) const {
+  if (state_ == nullptr) co_return ConfirmResult::kAck;
+  auto state = state_;
+  if (!state->ready()) {
+    co_await detail::wait_for(
+        *state->cv, detail::deadline_after(timeout), [&] { return state->ready(); },
+        "waiting for a publisher confirm");
+  }
+  if (state->error) std::rethrow_exception(state->error);
+  co_return *state->result;
+}
+
+boost::asio::awaitable<void> Confirmation::acked(std::chrono::milliseconds timeout) const {
+  const ConfirmResult r = co_await wait(timeout);
+  if (r == ConfirmResult::kNack) throw Error(Errc::kNacked, "the broker nacked the message");
+}
+
+boost::asio::awaitable<Confirmation> Publisher::publish(std::string_view exchange,
+                                                        std::string_view routing_key,
+                                                        const Message& message, bool mandatory) {
+  if (!core_) throw Error(Errc::kClosed, "empty Publisher");
+  auto core = core_;
+  co_return co_await core->publish(exchange, routing_key, message, mandatory);
+}
+
+boost::asio::awaitable<void> Publisher::publish_confirmed(std::string_view exchange,
+                                                          std::string_view routing_key,
+                                                          const Message& message, bool mandatory) {
+  Confirmation c = co_await publish(exchange, routing_key, message, mandatory);
+  co_await c.acked();
+}
+
+boost::asio::awaitable<void> Publisher::wait_for_confirms(std::chrono::milliseconds timeout) {
+  if (!core_) co_return;
+  auto core = core_;
+  co_await core->wait_for_confirms(timeout);
+}
+
+std::size_t Publisher::in_flight() const {
+  return core_ ? core_->in_flight() : 0;
+}
+std::uint64_t Publisher::published() const {
+  return core_ ? core_->published : 0;
+}
+std::uint64_t Publisher::nacked() const {
+  return core_ ? core_->nacked : 0;
+}
+std::uint64_t Publisher::returned() const {
+  return core_ ? core_->returned : 0;
+}
+
+boost::asio::awaitable<void> Publisher::close() {
+  if (!core_) co_return;
+  auto core = core_;
+  co_await core->close();
+}
+
+}  // namespace warren::client
