@@ -1,6 +1,7 @@
 // Consumer: handler dispatch and settlement (see consumer.hpp).
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -18,10 +19,10 @@ namespace detail {
 namespace m = protocol::method;
 
 namespace {
+// Short enough for the small-string buffer: every basic.deliver carries it.
 std::string make_tag() {
   static std::uint64_t counter = 0;
-  return fmt::format("warren-client-{}-{}", reinterpret_cast<std::uintptr_t>(&counter) & 0xffff,
-                     ++counter);
+  return fmt::format("wc.{}.{}", ::getpid() % 10000, ++counter);
 }
 }  // namespace
 

@@ -107,10 +107,9 @@ Uri Uri::parse(std::string_view text) {
   }
   if (!host.empty()) u.host = percent_decode(host, "host");
   if (u.port == 0) throw std::invalid_argument("port 0");
-  if (path) u.vhost = percent_decode(*path, "vhost");
   // "amqp://host/" means "/", as pika and amqp091-go read it (RabbitMQ's URI
   // spec would say ""; nobody names a vhost that).
-  if (path && path->empty()) u.vhost = "/";
+  if (path && !path->empty()) u.vhost = percent_decode(*path, "vhost");
 
   while (!query.empty()) {
     std::string_view pair = query.substr(0, query.find('&'));
