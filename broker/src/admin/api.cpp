@@ -63,9 +63,33 @@ Response error_response(const ApiError& error) {
   return json_response(json{{"error", error.error}, {"reason", error.reason}}, error.status);
 }
 
+json parse_json(std::string_view text) {
+  // Depth first, in one pass that skips strings, so nothing recursive ever
+  // sees a hostile nesting.
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return json(json::value_t::discarded);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return json::parse(text, nullptr, false);
+}
+
 json parse_body(const Request& request) {
   if (request.body.empty()) return json::object();
-  json body = json::parse(request.body, nullptr, false);
+  json body = parse_json(request.body);
   if (body.is_discarded() || !body.is_object()) throw bad_request("not_json");
   return body;
 }

@@ -78,8 +78,12 @@ Response created();     // 201
 Response error_response(const ApiError& error);
 
 // Body parsing with RabbitMQ's errors: not_json for a body that is not a
-// JSON object.
+// JSON object (or nests deeper than kMaxJsonDepth).
 json parse_body(const Request& request);
+// Parses `text`; a discarded value when it is not JSON or nests deeper than
+// kMaxJsonDepth (the conversions to field tables recurse per level).
+inline constexpr int kMaxJsonDepth = 64;
+json parse_json(std::string_view text);
 // Booleans as RabbitMQ's API takes them: JSON true/false or the strings
 // "true"/"false". Absent: `fallback`. Else 400 ["not_boolean", value].
 bool bool_field(const json& body, const char* key, bool fallback);

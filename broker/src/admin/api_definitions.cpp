@@ -317,7 +317,7 @@ class Importer {
 };
 
 Response import(broker::Broker& broker, Request& r, const std::string* vhost) {
-  json defs = json::parse(r.body, nullptr, false);
+  json defs = parse_json(r.body);
   if (defs.is_discarded() || !defs.is_object()) throw bad_request("failed_to_parse_json");
   if (vhost != nullptr) vhost_or_404(broker, *vhost);
   Importer(broker, r, vhost).run(defs);

@@ -94,6 +94,19 @@ def test_json_that_is_not_an_object_is_400(api):
     assert body["error"] == "bad_request"
 
 
+def test_deeply_nested_json_is_refused(api):
+    qn = uid("deep")
+    deep = "[" * 100000 + "]" * 100000
+    body = '{"arguments": {"x": %s}}' % deep
+    assert api.request("PUT", "/api/queues/%2F/" + qn, raw=body)[0] == 400
+    assert api.request("POST", "/api/definitions", raw='{"queues": %s}' % deep)[0] == 400
+    # A string full of brackets is fine.
+    assert api.request("PUT", "/api/queues/%2F/" + qn,
+                       raw='{"arguments": {"x-note": "%s"}}' % ("[" * 1000))[0] == 201
+    assert api.delete("/api/queues/%2F/" + qn)[0] == 204
+    assert api.get("/api/whoami")[0] == 200
+
+
 def test_keep_alive_many_requests_one_connection(api):
     for _ in range(20):
         assert api.get("/api/whoami")[0] == 200
