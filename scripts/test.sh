@@ -66,14 +66,16 @@ micro_benchmarks() {
   timeout --kill-after=10 300 "$REPO/build/$PRESET/routing/routing_bench" --quick
 }
 
-# The code that runs on several threads, under ThreadSanitizer. The broker
-# itself is single-threaded (docs/ARCHITECTURE.md); the routing tables are
-# documented as safe for concurrent readers and tested so.
+# The code that runs on several threads, under ThreadSanitizer: the broker
+# thread and the persister's writer thread (broker_tests' persister cases),
+# the stores' concurrent reads (storage_tests), and the routing tables, which
+# are documented as safe for concurrent readers.
 tsan_tests() {
   cmake --preset tsan >/dev/null &&
-    cmake --build --preset tsan --parallel "${WARREN_BUILD_JOBS:-2}" --target routing_tests protocol_tests storage_tests &&
+    cmake --build --preset tsan --parallel "${WARREN_BUILD_JOBS:-2}" \
+      --target routing_tests protocol_tests storage_tests broker_tests &&
     timeout --kill-after=10 600 ctest --preset tsan --timeout 300 --no-tests=error \
-      -R '^(routing|protocol|storage)_tests$'
+      -R '^(routing|protocol|storage|broker)_tests$'
 }
 
 python_interop() {

@@ -43,6 +43,7 @@ void Broker::listen() {
 }
 
 void Broker::check_memory() {
+  if (disk_check_ticks_++ % 20 == 0) check_disk();  // once a second
   const bool over = message_bytes_in_use() > memory_limit_;
   if (over != memory_alarm_) {
     memory_alarm_ = over;

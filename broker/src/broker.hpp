@@ -136,6 +136,8 @@ class Broker {
   void close_storage();
   bool recover();  // false when the store was empty (first start)
   void storage_condition(const std::string& error);
+  void check_disk();
+  void alarms_changed(bool was_blocked);
   void record_vhost(const std::string& name, const VHostMetadata& metadata);
   void forget_vhost(const std::string& name);
   void record_user(const User& user);
@@ -146,7 +148,10 @@ class Broker {
   std::unique_ptr<Persister> persister_;
   bool restoring_ = false;
   bool clean_start_ = false;
-  bool storage_alarm_ = false;
+  bool storage_alarm_ = false;  // disk_low_ || write_failing_
+  bool disk_low_ = false;
+  bool write_failing_ = false;
+  unsigned disk_check_ticks_ = 0;
   std::int64_t recovery_ms_ = 0;
   std::uint64_t memory_limit_ = 0;
   bool memory_alarm_ = false;

@@ -203,25 +203,50 @@ bool Broker::recover() {
 
 void Broker::close_storage() {
   if (!persister_) return;
-  persister_->stop();
-  if (!persister_->failing()) {
+  if (persister_->stop()) {
     std::ofstream(std::filesystem::path(config_.data_dir) / kCleanMarker) << "clean\n";
   }
 }
 
+void Broker::check_disk() {
+  // Block publishers before the disk is full, as RabbitMQ's disk_free_limit:
+  // a write that fails for lack of space is the case to avoid, not to handle.
+  std::error_code ec;
+  const auto space = std::filesystem::space(config_.data_dir, ec);
+  if (ec) return;
+  const bool low = space.available < config_.disk_free_limit;
+  if (low == disk_low_) return;
+  const bool was_blocked = publishers_blocked();
+  disk_low_ = low;
+  storage_alarm_ = disk_low_ || write_failing_;
+  if (low) {
+    log_warning(
+        "storage alarm: {} bytes free on the data dir's disk, under disk-free-limit {}; "
+        "publishers are blocked",
+        space.available, config_.disk_free_limit);
+  } else {
+    log_info("storage alarm cleared: {} bytes free on the data dir's disk", space.available);
+  }
+  alarms_changed(was_blocked);
+}
+
+void Broker::alarms_changed(bool was_blocked) {
+  if (publishers_blocked() == was_blocked) return;
+  std::vector<Connection*> live(connections_.begin(), connections_.end());
+  for (Connection* c : live)
+    c->memory_alarm_changed(publishers_blocked());
+}
+
 void Broker::storage_condition(const std::string& error) {
   const bool was_blocked = publishers_blocked();
-  storage_alarm_ = !error.empty();
-  if (storage_alarm_) {
+  write_failing_ = !error.empty();
+  storage_alarm_ = disk_low_ || write_failing_;
+  if (write_failing_) {
     log_error("storage alarm: writes fail ({}); publishers are blocked until they succeed", error);
   } else {
     log_info("storage alarm cleared: writes succeed again");
   }
-  if (publishers_blocked() != was_blocked) {
-    std::vector<Connection*> live(connections_.begin(), connections_.end());
-    for (Connection* c : live)
-      c->memory_alarm_changed(publishers_blocked());
-  }
+  alarms_changed(was_blocked);
 }
 
 void Broker::record_vhost(const std::string& name, const VHostMetadata& metadata) {

@@ -13,6 +13,9 @@ struct Config {
   // "fsync": a publisher confirm means the message survives power loss;
   // "os": it survives a crash of the broker process (the OS has the write).
   std::string durability = "fsync";
+  // Publishers are blocked while the data dir's disk has less free space
+  // than this (RabbitMQ's disk_free_limit, same default).
+  std::uint64_t disk_free_limit = 50'000'000;
   std::string bind = "0.0.0.0";
   std::uint16_t amqp_port = 5672;  // 0 picks an ephemeral port
   std::uint16_t http_port = 15672;

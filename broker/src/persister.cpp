@@ -21,8 +21,8 @@ void Persister::start(FailureHandler on_failure) {
   thread_ = std::thread([this] { run(); });
 }
 
-void Persister::stop() {
-  if (!thread_.joinable()) return;
+bool Persister::stop() {
+  if (!thread_.joinable()) return stopped_cleanly_;
   {
     // The thread writes what was handed over, then exits; what is still open
     // is written here, after the join, so there is always one writer.
@@ -31,10 +31,16 @@ void Persister::stop() {
   }
   wake_.notify_all();
   thread_.join();
-  if (!open_.empty()) {
+  // After an abandoned batch, a later one must not be written without it.
+  stopped_cleanly_ = !abandoned_;
+  if (!abandoned_ && !open_.empty()) {
     const storage::Status status = write(open_);
-    if (!status.ok()) log_error("storage: final write failed: {}", status.to_string());
+    if (!status.ok()) {
+      log_error("storage: final write failed: {}", status.to_string());
+      stopped_cleanly_ = false;
+    }
   }
+  return stopped_cleanly_;
 }
 
 void Persister::added() {
@@ -52,6 +58,7 @@ void Persister::append(QueueId queue, Sequence seq, std::string bytes) {
   open_.message_ops.push_back(
       {storage::MessageOp::Kind::kAppend, queue, seq, seq, std::move(bytes)});
   open_.cancelled.push_back(false);
+  ++open_.live_ops;
   added();
 }
 
@@ -59,24 +66,28 @@ void Persister::remove(QueueId queue, Sequence seq) {
   // Appended in this same open batch: neither is written.
   if (auto it = open_appends_.find(MessageKey{queue, seq}); it != open_appends_.end()) {
     open_.cancelled[it->second] = true;
+    --open_.live_ops;
     open_.message_ops[it->second].bytes = std::string();
     open_appends_.erase(it);
     return;
   }
   open_.message_ops.push_back({storage::MessageOp::Kind::kRemove, queue, seq, seq, {}});
   open_.cancelled.push_back(false);
+  ++open_.live_ops;
   added();
 }
 
 void Persister::purge(QueueId queue, Sequence first, Sequence last) {
   open_.message_ops.push_back({storage::MessageOp::Kind::kPurge, queue, first, last, {}});
   open_.cancelled.push_back(false);
+  ++open_.live_ops;
   added();
 }
 
 void Persister::set_state(QueueId queue, std::string bytes) {
   open_.message_ops.push_back({storage::MessageOp::Kind::kState, queue, 0, 0, std::move(bytes)});
   open_.cancelled.push_back(false);
+  ++open_.live_ops;
   added();
 }
 
@@ -153,7 +164,7 @@ storage::Status Persister::write(Batch& batch) {
         batch.metadata, has_messages ? storage::Durability::kOs : durability_);
     if (!status.ok()) return status;
   }
-  if (!batch.message_ops.empty()) {
+  if (batch.live_ops > 0) {
     storage::MessageBatch messages;
     auto& ops = messages.ops();
     ops.reserve(batch.message_ops.size());
@@ -196,8 +207,14 @@ void Persister::run() {
       wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
       const bool give_up = stopping_;
       lock.unlock();
+      if (!give_up) {
+        const storage::Status resumed = stores_.messages->resume();
+        if (!resumed.ok()) log_debug("storage: not resumed yet: {}", resumed.to_string());
+      }
       if (give_up) {
         log_error("storage: stopping with an unwritten batch: {}", status.to_string());
+        lock.lock();
+        abandoned_ = true;
         return;
       }
     }

@@ -50,7 +50,8 @@ class Persister {
   void start(FailureHandler on_failure);
   // Writes what is pending and stops the thread. Called on the broker thread
   // after the io_context has stopped, so no completion runs afterwards.
-  void stop();
+  // False when something could not be written (the store was failing).
+  bool stop();
 
   // --- broker thread: add to the open batch
   void append(QueueId queue, Sequence seq, std::string bytes);
@@ -91,10 +92,11 @@ class Persister {
   struct Batch {
     std::vector<storage::MessageOp> message_ops;
     std::vector<bool> cancelled;  // parallel to message_ops
+    std::size_t live_ops = 0;     // message_ops not cancelled
     std::vector<QueueId> deleted_queues;
     storage::MetadataBatch metadata;
     std::vector<std::function<void()>> completions;
-    bool empty() const { return message_ops.empty() && deleted_queues.empty() && metadata.empty(); }
+    bool empty() const { return live_ops == 0 && deleted_queues.empty() && metadata.empty(); }
   };
 
   void added();
@@ -123,6 +125,8 @@ class Persister {
   std::condition_variable wake_;
   std::optional<Batch> handed_over_;
   bool stopping_ = false;
+  bool abandoned_ = false;  // the writer gave up a failing batch at stop
+  bool stopped_cleanly_ = false;
   std::thread thread_;
 };
 

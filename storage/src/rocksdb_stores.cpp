@@ -196,6 +196,12 @@ class RocksDbMessageStore final : public MessageStore {
     return stats;
   }
 
+  Status resume() override {
+    // RocksDB stops accepting writes after a failed WAL write (a "background
+    // error") until it is resumed.
+    return from_rocksdb(database_->db().Resume());
+  }
+
   Result<std::vector<QueueState>> states() override {
     std::unique_ptr<rocksdb::Iterator> it(
         database_->db().NewIterator(rocksdb::ReadOptions(), database_->queue_state()));

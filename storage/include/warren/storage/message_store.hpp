@@ -128,6 +128,11 @@ class MessageStore {
   // for recovery, not for the message path).
   virtual Result<QueueStats> stats(QueueId queue) = 0;
 
+  // After a failed write (disk full, I/O error), clears the error state the
+  // store may have entered, so that writes can be retried; fails while the
+  // cause persists. OK when there is nothing to clear. Writer thread only.
+  virtual Status resume() { return Status::Ok(); }
+
   // Every queue's state record, by ascending queue id.
   virtual Result<std::vector<QueueState>> states() = 0;
 
