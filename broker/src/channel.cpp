@@ -397,7 +397,7 @@ MaybeError Channel::on(const m::BasicGet& g) {
 
 // ---------------------------------------------------------------- acks
 
-void Channel::settle_one(Unacked& u, TxAck::Kind kind) {
+void Channel::settle_one(Unacked& u, TxAck::Kind kind, std::uint32_t delay_ms) {
   Queue& queue = *u.queue;
   queue.settled();
   --unacked_live_;
@@ -406,7 +406,11 @@ void Channel::settle_one(Unacked& u, TxAck::Kind kind) {
   if (kind == TxAck::Kind::kAck) {
     queue.discard_stored(u.seq, *u.message);
   }
-  if (kind == TxAck::Kind::kRejectRequeue || kind == TxAck::Kind::kReturn) {
+  if (kind == TxAck::Kind::kDelayedReturn) {
+    queue.requeue_after(Queue::Entry{std::move(u.message), u.seq, true, u.expires_at,
+                                     u.acquired_count + 1, u.delivery_count + 1},
+                        std::chrono::milliseconds(delay_ms));
+  } else if (kind == TxAck::Kind::kRejectRequeue || kind == TxAck::Kind::kReturn) {
     const bool failed = kind == TxAck::Kind::kRejectRequeue;
     queue.requeue(Queue::Entry{std::move(u.message), u.seq, true, u.expires_at,
                                u.acquired_count + 1, u.delivery_count + (failed ? 1u : 0u)});
@@ -442,7 +446,8 @@ void Channel::dispatch_touched_queues() {
 }
 
 MaybeError Channel::settle(std::uint64_t tag, bool multiple, TxAck::Kind kind,
-                           std::uint16_t class_id, std::uint16_t method_id) {
+                           std::uint16_t class_id, std::uint16_t method_id,
+                           std::uint32_t delay_ms) {
   auto unknown = [&] {
     AmqpError e = amqp_error(kPreconditionFailed, "unknown delivery tag {}", tag);
     e.class_id = class_id;
@@ -458,17 +463,22 @@ MaybeError Channel::settle(std::uint64_t tag, bool multiple, TxAck::Kind kind,
     return unknown();
   }
   if (tx_mode_) {
-    tx_acks_.push_back(TxAck{kind, tag, multiple});
+    tx_acks_.push_back(TxAck{kind, tag, multiple, delay_ms});
     return std::nullopt;
   }
   const std::uint64_t from = multiple ? first_unacked_tag_ : tag;
   for (std::uint64_t t = from; t <= tag; ++t) {
     Unacked& u = unacked_[t - first_unacked_tag_];
-    if (u.message != nullptr) settle_one(u, kind);
+    if (u.message != nullptr) settle_one(u, kind, delay_ms);
   }
   pop_settled_front();
   dispatch_touched_queues();
   return std::nullopt;
+}
+
+MaybeError Channel::on(const m::BasicWarrenNackDelay& n) {
+  return settle(n.delivery_tag, n.multiple, TxAck::Kind::kDelayedReturn,
+                m::BasicWarrenNackDelay::kClassId, m::BasicWarrenNackDelay::kMethodId, n.delay);
 }
 
 MaybeError Channel::on(const m::BasicAck& a) {
@@ -752,7 +762,7 @@ MaybeError Channel::on(const m::TxCommit&) {
     // transaction (e.g. multiple); skip those quietly.
     const std::uint64_t end = first_unacked_tag_ + unacked_.size();
     if (a.tag < first_unacked_tag_ || a.tag >= end) continue;
-    settle(a.tag, a.multiple, a.kind, 0, 0);
+    settle(a.tag, a.multiple, a.kind, 0, 0, a.delay_ms);
   }
   tx_mode_ = true;
   for (TxPublish& p : publishes) {

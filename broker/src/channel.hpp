@@ -92,9 +92,11 @@ class Channel {
   struct TxAck {
     // kRejectRequeue is a failed attempt (reject, lost channel); kReturn
     // gives the message back without failing it (nack, recover).
-    enum class Kind { kAck, kRejectRequeue, kReturn, kRejectDrop } kind;
+    // kDelayedReturn: Warren's nack with delay, a failed attempt that waits.
+    enum class Kind { kAck, kRejectRequeue, kReturn, kRejectDrop, kDelayedReturn } kind;
     std::uint64_t tag;
     bool multiple;
+    std::uint32_t delay_ms = 0;  // kDelayedReturn only
   };
   struct TxPublish {
     std::string exchange;
@@ -126,6 +128,7 @@ class Channel {
   MaybeError on(const protocol::method::BasicAck& m);
   MaybeError on(const protocol::method::BasicReject& m);
   MaybeError on(const protocol::method::BasicNack& m);
+  MaybeError on(const protocol::method::BasicWarrenNackDelay& m);
   MaybeError on(const protocol::method::BasicRecover& m);
   MaybeError on(const protocol::method::BasicRecoverAsync& m);
   MaybeError on(const protocol::method::ConfirmSelect& m);
@@ -153,8 +156,8 @@ class Channel {
   std::uint64_t untracked_delivery_tag();
   std::uint64_t record_delivery(Queue::Entry& entry, Queue& queue, Consumer* consumer, bool no_ack);
   MaybeError settle(std::uint64_t tag, bool multiple, TxAck::Kind kind, std::uint16_t class_id,
-                    std::uint16_t method_id);
-  void settle_one(Unacked& u, TxAck::Kind kind);
+                    std::uint16_t method_id, std::uint32_t delay_ms = 0);
+  void settle_one(Unacked& u, TxAck::Kind kind, std::uint32_t delay_ms = 0);
   void pop_settled_front();
   void requeue_all_unacked(TxAck::Kind kind);
   // The content header of a redelivery carries the counts: its properties

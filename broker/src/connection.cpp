@@ -25,6 +25,7 @@ constexpr auto kClientHangupTimeout = std::chrono::seconds(10);
 FieldTable server_properties() {
   FieldTable capabilities{
       {"publisher_confirms", true},
+      {"warren.nack_delay", true},  // docs/PROTOCOL-EXTENSIONS.md
       {"exchange_exchange_bindings", true},
       {"basic.nack", true},
       {"consumer_cancel_notify", true},

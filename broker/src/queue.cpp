@@ -283,6 +283,40 @@ void Queue::requeue(Entry entry) {
   ready_.insert(pos, std::move(entry));
 }
 
+void Queue::requeue_after(Entry entry, std::chrono::milliseconds delay) {
+  if (deleted_) return;
+  if (delay.count() <= 0 || (delivery_limit_ && entry.delivery_count > *delivery_limit_)) {
+    requeue(std::move(entry));
+    return;
+  }
+  const auto due = std::chrono::steady_clock::now() + delay;
+  const bool earliest = waiting_.empty() || due < waiting_.begin()->first;
+  waiting_.emplace(due, std::move(entry));
+  if (earliest) arm_waiting_timer();
+}
+
+void Queue::arm_waiting_timer() {
+  if (waiting_.empty() || deleted_) return;
+  if (!waiting_timer_) waiting_timer_ = std::make_unique<boost::asio::steady_timer>(vhost_.io());
+  waiting_timer_->expires_at(waiting_.begin()->first);  // cancels an earlier wait
+  waiting_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->release_due();
+  });
+}
+
+void Queue::release_due() {
+  if (deleted_) return;
+  const auto now = std::chrono::steady_clock::now();
+  while (!waiting_.empty() && waiting_.begin()->first <= now) {
+    requeue(std::move(waiting_.begin()->second));
+    waiting_.erase(waiting_.begin());
+  }
+  arm_waiting_timer();
+  dispatch();
+}
+
 Consumer* Queue::pick_consumer() {
   const std::size_t n = consumers_.size();
   if (n == 0) return nullptr;
@@ -426,6 +460,8 @@ void Queue::mark_deleted() {
   ready_bytes_ = 0;
   if (expiry_timer_) expiry_timer_->cancel();
   if (lease_timer_) lease_timer_->cancel();
+  if (waiting_timer_) waiting_timer_->cancel();
+  waiting_.clear();
   ready_.clear();
   consumers_.clear();
 }

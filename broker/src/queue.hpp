@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -118,6 +119,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // A message whose delivery count passed x-delivery-limit is dead-lettered
   // (reason delivery_limit) instead.
   void requeue(Entry entry);
+  // Warren's nack with delay: the message waits `delay`, then is requeued
+  // (its delivery count already raised; past x-delivery-limit it is
+  // dead-lettered instead of waiting). It counts in the depth, not as ready.
+  void requeue_after(Entry entry, std::chrono::milliseconds delay);
+  std::size_t waiting_count() const { return waiting_.size(); }
+
   // Delivers ready messages to consumers while any has capacity.
   void dispatch();
   // basic.get: takes the head, if any.
@@ -155,6 +162,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
 
  private:
   Consumer* pick_consumer();
+  void arm_waiting_timer();
+  void release_due();
   // Records head/tail/count for the next storage batch.
   void write_state();
   void delivered(const Entry& entry);
@@ -204,6 +213,10 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // x-single-active-consumer: only the first registered consumer receives.
   bool single_active_consumer_ = false;
   std::uint64_t ready_bytes_ = 0;
+  // Messages nacked with a delay, by due time (in memory: after a restart a
+  // stored one is ready at once).
+  std::multimap<std::chrono::steady_clock::time_point, Entry> waiting_;
+  std::unique_ptr<boost::asio::steady_timer> waiting_timer_;
   // Storage: set for a durable, non-exclusive queue of a broker with a store.
   Persister* store_ = nullptr;
   std::uint64_t stored_count_ = 0;
