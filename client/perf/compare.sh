@@ -10,9 +10,10 @@
 #              (amqpbench --scenario persistent-confirm)
 #   transient: 256 B, no confirms, 1 producer, 1 consumer, prefetch 500,
 #              ack multiple every 100 (amqpbench --scenario transient)
-# amqpbench publishes a fixed count (CONFIRM_N, TRANSIENT_N); warren-perf runs
-# for DURATION seconds. Both report publish_rate (confirmed messages for the
-# confirm workload) and consume_rate.
+# Both tools publish the same fixed count (CONFIRM_N, TRANSIENT_N) and report
+# publish_rate (confirmed messages for the confirm workload) over the time to
+# the last publish/confirm, and consume_rate over the time to the last
+# delivery, both from the start of publishing.
 set -uo pipefail
 HOST=${1:?usage: compare.sh HOST PORT [ROUNDS] [OUT_DIR]}
 PORT=${2:?port}
@@ -21,7 +22,7 @@ OUT=${4:-/tmp/warren-perf-compare}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PERF=${WARREN_PERF:-$ROOT/build/client-release/client/perf/warren-perf}
 AB=${AMQPBENCH_BIN:-/tmp/amqpbench/amqpbench}
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-120}  # warren-perf's cap; the counts end the runs
 CONFIRM_N=${CONFIRM_N:-300000}
 TRANSIENT_N=${TRANSIENT_N:-2000000}
 mkdir -p "$OUT"
@@ -33,11 +34,12 @@ for r in $(seq 1 "$ROUNDS"); do
     --size 1024 --window 1000 --prefetch 500 --ack-every 100 --seconds 120 --tag "confirm-$r" \
     --label broker | tail -n 1 | sed 's/^{/{"workload":"confirm",/' >> "$OUT/amqpbench.jsonl"
   "$PERF" --uri "$URI" --size 1024 --confirm 1000 --persistent --prefetch 500 --multi-ack 100 \
-    --duration "$DURATION" --json | tail -n 1 | sed 's/^{/{"workload":"confirm",/' >> "$OUT/warren-perf.jsonl"
+    --messages "$CONFIRM_N" --duration "$DURATION" --json | tail -n 1 | sed 's/^{/{"workload":"confirm",/' >> "$OUT/warren-perf.jsonl"
   "$AB" --scenario transient --host "$HOST" --port "$PORT" --messages "$TRANSIENT_N" \
     --size 256 --prefetch 500 --ack-every 100 --seconds 120 --tag "transient-$r" \
     --label broker | tail -n 1 | sed 's/^{/{"workload":"transient",/' >> "$OUT/amqpbench.jsonl"
-  "$PERF" --uri "$URI" --size 256 --prefetch 500 --multi-ack 100 --duration "$DURATION" --json \
+  "$PERF" --uri "$URI" --size 256 --prefetch 500 --multi-ack 100 --messages "$TRANSIENT_N" \
+    --duration "$DURATION" --json \
     | tail -n 1 | sed 's/^{/{"workload":"transient",/' >> "$OUT/warren-perf.jsonl"
 done
 python3 - "$OUT" <<'PY'

@@ -106,6 +106,8 @@ class Histogram {
 
 struct alignas(64) Counters {
   std::atomic<std::uint64_t> published{0}, confirmed{0}, nacked{0}, returned{0}, consumed{0};
+  // Producer: when it finished (confirms included); consumer: its last message.
+  std::atomic<std::uint64_t> end_ns{0};
 };
 
 struct Shared {
@@ -178,6 +180,7 @@ asio::awaitable<void> producer(Shared& s, Counters& k, int index) {
   }
   k.confirmed.store(p.published() - p.nacked(), std::memory_order_relaxed);
   k.nacked.store(p.nacked(), std::memory_order_relaxed);
+  k.end_ns.store(now_ns(), std::memory_order_relaxed);
   co_await c.close();
 }
 
@@ -188,18 +191,19 @@ asio::awaitable<void> consumer(Shared& s, Counters& k, Histogram& h, int index) 
   co.prefetch = static_cast<std::uint16_t>(cfg.prefetch);
   co.multi_ack = static_cast<std::uint32_t>(std::max(cfg.multi_ack, 1));
   std::uint64_t consumed = 0;
-  Consumer consumer =
-      co_await c.consume(s.queues[static_cast<std::size_t>(index) % s.queues.size()], co,
-                         [&](const Delivery& d) -> Outcome {
-                           if (d.body.size() >= 8) {
-                             std::uint64_t ts = 0;
-                             std::memcpy(&ts, d.body.data(), 8);
-                             const std::uint64_t now = now_ns();
-                             h.record(now > ts ? (now - ts) / 1000 : 0);
-                           }
-                           k.consumed.store(++consumed, std::memory_order_relaxed);
-                           return Ack{};
-                         });
+  const std::string& queue = s.queues[static_cast<std::size_t>(index) % s.queues.size()];
+  SyncHandler handler = [&](const Delivery& d) -> Outcome {
+    const std::uint64_t now = now_ns();
+    if (d.body.size() >= 8) {
+      std::uint64_t ts = 0;
+      std::memcpy(&ts, d.body.data(), 8);
+      h.record(now > ts ? (now - ts) / 1000 : 0);
+    }
+    k.end_ns.store(now, std::memory_order_relaxed);
+    k.consumed.store(++consumed, std::memory_order_relaxed);
+    return Ack{};
+  };
+  Consumer consumer = co_await c.consume(queue, co, handler);
   s.ready.fetch_add(1);
   co_await wait_flag(s.stop_consumers);
   co_await consumer.stop(std::chrono::seconds(10));
@@ -370,8 +374,22 @@ int main(int argc, char** argv) {
   const auto step = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(std::max(cfg.interval, 0.05)));
   std::uint64_t published = 0, confirmed = 0, consumed = 0;
+  const std::uint64_t t0_ns = now_ns();
+  const std::uint64_t expected = cfg.messages * static_cast<std::uint64_t>(cfg.producers);
+  auto finished = [&] {
+    const std::uint64_t pub = sum(pk, &Counters::published);
+    return cfg.messages != 0 && pub == expected &&
+           (cfg.confirm == 0 || sum(pk, &Counters::confirmed) == pub) &&
+           (cfg.consumers == 0 || sum(ck, &Counters::consumed) >= pub);
+  };
   for (;;) {
     next += step;
+    // With --messages, notice the end within 2 ms (the rates use the exact
+    // times of the last publish/consume anyway).
+    while (cfg.messages != 0 && Clock::now() < std::min(next, end) && !finished() &&
+           s.failed.load() == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     std::this_thread::sleep_until(std::min(next, end));
     const auto now = Clock::now();
     published = sum(pk, &Counters::published);
@@ -387,11 +405,7 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     last_pub = published, last_conf = confirmed, last_cons = consumed, last_t = now;
-    const bool all_done = cfg.messages != 0 &&
-                          published == cfg.messages * static_cast<std::uint64_t>(cfg.producers) &&
-                          (cfg.confirm == 0 || confirmed == published) &&
-                          (cfg.consumers == 0 || consumed >= published);
-    if (now >= end || s.failed.load() != 0 || all_done) break;
+    if (now >= end || s.failed.load() != 0 || finished()) break;
   }
   // Throughput counts what happened inside the measured window.
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -418,9 +432,24 @@ int main(int argc, char** argv) {
     }
   }
 
-  const double pub_rate = static_cast<double>(published) / elapsed;
-  const double conf_rate = cfg.confirm > 0 ? static_cast<double>(confirmed) / elapsed : 0;
-  const double cons_rate = static_cast<double>(consumed) / elapsed;
+  // Duration mode: counts inside the window / the window. --messages mode:
+  // each count over the time to its own last event (as amqpbench does).
+  auto span = [&](const auto& ks) {
+    std::uint64_t last = 0;
+    for (const auto& k : ks)
+      last = std::max(last, k->end_ns.load());
+    return last > t0_ns ? static_cast<double>(last - t0_ns) / 1e9 : elapsed;
+  };
+  const double pub_span = cfg.messages != 0 ? span(pk) : elapsed;
+  const double cons_span = cfg.messages != 0 ? span(ck) : elapsed;
+  if (cfg.messages != 0) {
+    published = sum(pk, &Counters::published);
+    confirmed = sum(pk, &Counters::confirmed);
+    consumed = sum(ck, &Counters::consumed);
+  }
+  const double pub_rate = static_cast<double>(published) / pub_span;
+  const double conf_rate = cfg.confirm > 0 ? static_cast<double>(confirmed) / pub_span : 0;
+  const double cons_rate = static_cast<double>(consumed) / cons_span;
   const std::uint64_t nacked = sum(pk, &Counters::nacked), returned = sum(pk, &Counters::returned);
   const double ps[] = {0.5, 0.75, 0.95, 0.99, 0.999};
   if (cfg.json) {

@@ -353,13 +353,18 @@ asio::awaitable<void> ConnectionCore::connect_and_handshake() {
 // ---------------------------------------------------------------- I/O loops
 
 void ConnectionCore::kick_writer() {
-  if (!writing_now_) write_cv_.notify_all();
+  if (writer_waiting_) {
+    writer_waiting_ = false;
+    write_cv_.notify_all();
+  }
 }
 
 asio::awaitable<void> ConnectionCore::write_loop(std::shared_ptr<Socket> s, std::uint64_t gen) {
   while (gen == generation_) {
     if (out_.empty()) {
+      writer_waiting_ = true;
       co_await write_cv_.wait_until(Clock::time_point::max());
+      writer_waiting_ = false;
       continue;
     }
     std::swap(out_, writing_);
@@ -467,6 +472,20 @@ bool ConnectionCore::handle_frame(const protocol::Frame& f) {
   ChannelCore& ch = *it->second;
   switch (f.type) {
     case FrameType::kMethod: {
+      // basic.deliver (60/60) skips the Method variant.
+      if (f.payload.size() >= 4 && f.payload[0] == 0 && f.payload[1] == 60 && f.payload[2] == 0 &&
+          f.payload[3] == 60) {
+        protocol::Decoder dec(f.payload.subspan(4));
+        if (!m::BasicDeliver::decode_arguments(dec, ch.deliver) || dec.failed() ||
+            dec.remaining() != 0) {
+          lost(Error(Errc::kProtocolError, "undecodable basic.deliver"));
+          return false;
+        }
+        ch.content = ChannelCore::Content::kDeliver;
+        ch.await_header = true;
+        ch.props = {};
+        return true;
+      }
       protocol::MethodDecode d = protocol::decode_method(f.payload);
       if (d.status != protocol::MethodStatus::kOk) {
         lost(Error(
@@ -487,19 +506,21 @@ bool ConnectionCore::handle_frame(const protocol::Frame& f) {
       }
       ch.await_header = false;
       ch.body_size = h.body_size;
-      ch.body.clear();
-      ch.body.reserve(h.body_size);
+      std::string& body = ch.content == ChannelCore::Content::kDeliver ? ch.delivery.body : ch.body;
+      body.clear();
+      body.reserve(h.body_size);
       if (h.body_size == 0) handle_content_complete(ch);
       return true;
     }
     case FrameType::kBody: {
+      std::string& body = ch.content == ChannelCore::Content::kDeliver ? ch.delivery.body : ch.body;
       if (ch.content == ChannelCore::Content::kNone || ch.await_header ||
-          ch.body.size() + f.payload.size() > ch.body_size) {
+          body.size() + f.payload.size() > ch.body_size) {
         lost(Error(Errc::kProtocolError, "unexpected content body"));
         return false;
       }
-      ch.body.append(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
-      if (ch.body.size() == ch.body_size) handle_content_complete(ch);
+      body.append(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
+      if (body.size() == ch.body_size) handle_content_complete(ch);
       return true;
     }
     default:
@@ -608,19 +629,21 @@ void ConnectionCore::handle_content_complete(ChannelCore& ch) {
     if (ch.listener) ch.listener->on_return(std::move(ret));
     return;
   }
+  if (kind == Content::kDeliver) {
+    Delivery& d = ch.delivery;
+    d.properties = std::move(ch.props);
+    d.exchange.swap(ch.deliver.exchange);
+    d.routing_key.swap(ch.deliver.routing_key);
+    d.consumer_tag.swap(ch.deliver.consumer_tag);
+    d.delivery_tag = ch.deliver.delivery_tag;
+    d.redelivered = ch.deliver.redelivered;
+    d.message_count = 0;
+    if (ch.listener) ch.listener->on_deliver(d);
+    return;
+  }
   Delivery d;
   d.body = std::move(ch.body);
   d.properties = std::move(ch.props);
-  if (kind == Content::kDeliver) {
-    auto& del = std::get<m::BasicDeliver>(ch.content_method);
-    d.exchange = std::move(del.exchange);
-    d.routing_key = std::move(del.routing_key);
-    d.consumer_tag = std::move(del.consumer_tag);
-    d.delivery_tag = del.delivery_tag;
-    d.redelivered = del.redelivered;
-    if (ch.listener) ch.listener->on_deliver(std::move(d));
-    return;
-  }
   auto& g = std::get<m::BasicGetOk>(ch.content_method);
   d.exchange = std::move(g.exchange);
   d.routing_key = std::move(g.routing_key);
@@ -667,6 +690,7 @@ void ConnectionCore::lost(const Error& e) {
   out_.clear();
   writing_now_ = false;
   blocked_ = false;
+  writer_waiting_ = false;
   write_cv_.notify_all();
   for (auto& [id, ch] : channels_) {
     ch->open = false;

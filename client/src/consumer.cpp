@@ -75,7 +75,7 @@ asio::awaitable<void> ConsumerCore::recover() {
   co_await subscribe();
 }
 
-void ConsumerCore::on_deliver(Delivery&& d) {
+void ConsumerCore::on_deliver(Delivery& d) {
   if (!ch_ || !ch_->usable()) return;  // the broker requeues it with the channel
   if (done) {
     // Stopped on its own (a failed Retry): hand back what was still in flight.
@@ -97,7 +97,7 @@ void ConsumerCore::on_deliver(Delivery&& d) {
   ++in_flight;
   asio::co_spawn(
       conn_->executor(),
-      [self = shared_from_this(), d = std::move(d), epoch]() mutable {
+      [self = shared_from_this(), d = d, epoch]() mutable {
         return self->run_async(std::move(d), epoch);
       },
       asio::detached);

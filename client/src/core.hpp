@@ -72,7 +72,9 @@ struct RpcState {
 class ChannelListener {
  public:
   virtual ~ChannelListener() = default;
-  virtual void on_deliver(Delivery&&) {}
+  // `d` is the channel's reusable delivery buffer: copy or move out what
+  // must outlive the call.
+  virtual void on_deliver(Delivery& /*d*/) {}
   virtual void on_return(Returned&&) {}
   virtual void on_confirm(std::uint64_t /*tag*/, bool /*multiple*/, bool /*ack*/) {}
   virtual void on_server_cancel() {}
@@ -99,7 +101,11 @@ struct ChannelCore {
   enum class Content { kNone, kDeliver, kReturn, kGetOk };
   Content content = Content::kNone;
   bool await_header = false;
-  protocol::Method content_method;
+  protocol::Method content_method;  // basic.return / basic.get-ok
+  // basic.deliver, the hot path: decoded straight into a reused Delivery
+  // (no Method variant, and the body keeps its capacity between messages).
+  Delivery delivery;
+  protocol::method::BasicDeliver deliver;
   protocol::BasicProperties props;
   std::uint64_t body_size = 0;
   std::string body;
@@ -216,6 +222,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
 
   Bytes out_, writing_;
   bool writing_now_ = false;
+  bool writer_waiting_ = false;
   std::vector<std::uint8_t> in_;
   std::size_t in_len_ = 0;
   Bytes scratch_;

@@ -62,7 +62,7 @@ class ConsumerCore : public ChannelListener, public std::enable_shared_from_this
   asio::awaitable<void> stop(std::chrono::milliseconds timeout);
   asio::awaitable<bool> wait_done(std::chrono::milliseconds timeout);
 
-  void on_deliver(Delivery&& d) override;
+  void on_deliver(Delivery& d) override;
   void on_server_cancel() override;
   void on_channel_closed(const Error& e) override;
   void on_connection_lost(const Error& e) override;
