@@ -400,7 +400,7 @@ bool Queue::remove_ready(std::uint64_t seq, Entry* out) {
 std::size_t Queue::purge() {
   std::size_t n = ready_.size();
   if (store_ != nullptr && stored_count_ > 0) {
-    if (unacked_ == 0) {
+    if (unacked_ == 0 && waiting_.empty()) {
       // Everything stored is ready: one range delete.
       store_->purge(id_, 0, std::numeric_limits<std::uint64_t>::max());
       stored_count_ = 0;
