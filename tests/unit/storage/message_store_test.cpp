@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "storage_test_support.hpp"
@@ -301,6 +302,12 @@ TEMPLATE_TEST_CASE("queue state records are written with the batch and listed by
 
 TEMPLATE_TEST_CASE("reads run concurrently with a writer and see whole batches",
                    "[storage][messages][threads]", STORAGE_BACKENDS) {
+#if defined(__SANITIZE_THREAD__)
+  // Debian's librocksdb is not built with TSan, so TSan sees only half of its
+  // lock-free memtable and reports races that are not there. Under TSan this
+  // runs over the in-memory store only; the ASan run covers RocksDB.
+  if constexpr (std::is_same_v<TestType, RocksDbBackend>) return;
+#endif
   TestType backend;
   MessageStore& store = *backend.stores.messages;
   constexpr Sequence kBatches = 200;
