@@ -45,6 +45,10 @@ bool Persister::stop() {
 
 void Persister::added() {
   ++ops_added_;
+  schedule_submit();
+}
+
+void Persister::schedule_submit() {
   if (submit_posted_) return;
   submit_posted_ = true;
   asio::post(io_, [this] {
@@ -85,6 +89,13 @@ void Persister::purge(QueueId queue, Sequence first, Sequence last) {
 }
 
 void Persister::set_state(QueueId queue, std::string bytes) {
+  // Only the last state of a queue in a batch matters: replace it in place.
+  if (auto it = open_states_.find(queue); it != open_states_.end()) {
+    open_.message_ops[it->second].bytes = std::move(bytes);
+    ++ops_added_;
+    return;
+  }
+  open_states_[queue] = open_.message_ops.size();
   open_.message_ops.push_back({storage::MessageOp::Kind::kState, queue, 0, 0, std::move(bytes)});
   open_.cancelled.push_back(false);
   ++open_.live_ops;
@@ -108,13 +119,7 @@ void Persister::remove_definition(storage::MetadataKind kind, std::string key) {
 
 void Persister::after_stored(std::function<void()> done) {
   open_.completions.push_back(std::move(done));
-  if (!submit_posted_) {
-    submit_posted_ = true;
-    asio::post(io_, [this] {
-      submit_posted_ = false;
-      submit();
-    });
-  }
+  schedule_submit();
 }
 
 void Persister::submit() {
@@ -125,6 +130,7 @@ void Persister::submit() {
     auto completions = std::move(open_.completions);
     open_ = Batch{};
     open_appends_.clear();
+    open_states_.clear();
     ++open_batch_id_;
     for (auto& done : completions)
       done();
@@ -133,6 +139,7 @@ void Persister::submit() {
   in_flight_ = true;
   ++open_batch_id_;
   open_appends_.clear();
+  open_states_.clear();
   {
     std::lock_guard lock(mutex_);
     handed_over_ = std::move(open_);

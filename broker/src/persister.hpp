@@ -100,6 +100,7 @@ class Persister {
   };
 
   void added();
+  void schedule_submit();
   void submit();
   void completed(std::vector<std::function<void()>> completions);
   void run();
@@ -114,6 +115,7 @@ class Persister {
   // Broker thread only.
   Batch open_;
   std::unordered_map<MessageKey, std::size_t, MessageKeyHash> open_appends_;
+  std::unordered_map<QueueId, std::size_t> open_states_;  // queue -> its kState op
   std::uint64_t ops_added_ = 0;
   std::uint64_t open_batch_id_ = 1;
   bool submit_posted_ = false;

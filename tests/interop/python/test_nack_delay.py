@@ -33,6 +33,17 @@ def nack_delay(ch, tag, delay_ms, multiple=False):
     ch._impl._send_method(WarrenNackDelay(tag, multiple, delay_ms))
 
 
+def get_eventually(ch, queue, auto_ack=False, what="a message"):
+    """basic.get until a message comes (within WAIT): (method, properties, body)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        m, props, body = ch.basic_get(queue, auto_ack=auto_ack)
+        if m is not None:
+            return m, props, body
+        assert time.monotonic() < deadline, "%s never came" % what
+        time.sleep(0.02)
+
+
 def is_warren(conn):
     caps = conn._impl.server_properties.get("capabilities", {})
     return caps.get("warren.nack_delay") is True
@@ -60,13 +71,7 @@ def test_nacked_message_waits_its_delay_without_blocking_the_next(conn, names):
     m2, _, body2 = ch.basic_get(q, auto_ack=True)
     assert body2 == b"second"
     assert ch.basic_get(q)[0] is None  # still waiting
-    deadline = time.monotonic() + WAIT
-    while True:
-        m3, props, body3 = ch.basic_get(q, auto_ack=True)
-        if m3 is not None:
-            break
-        assert time.monotonic() < deadline, "the delayed message never came back"
-        time.sleep(0.02)
+    m3, props, body3 = get_eventually(ch, q, auto_ack=True, what="the delayed message")
     waited = time.monotonic() - t0
     assert body3 == b"first"
     assert waited >= 0.7, "delivered %.3f s after the nack, before its 0.7 s delay" % waited
@@ -85,21 +90,9 @@ def test_delivery_limit_applies_to_delayed_nacks(conn, names):
                                    "x-dead-letter-routing-key": dlq})
     ch.basic_publish("", q, b"poison")
     for _ in range(2):
-        deadline = time.monotonic() + WAIT
-        while True:
-            m, _, _ = ch.basic_get(q)
-            if m is not None:
-                break
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        m, _, _ = get_eventually(ch, q)
         nack_delay(ch, m.delivery_tag, 50)
-    deadline = time.monotonic() + WAIT
-    while True:
-        m, props, body = ch.basic_get(dlq, auto_ack=True)
-        if m is not None:
-            break
-        assert time.monotonic() < deadline, "never dead-lettered"
-        time.sleep(0.02)
+    _, props, body = get_eventually(ch, dlq, auto_ack=True, what="the dead-lettered message")
     assert body == b"poison"
     assert props.headers["x-death"][0]["reason"] == "delivery_limit"
 
