@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything Warren needs to build and test, from Debian's packages (and npm for the Node
-# interop tests). Idempotent: when everything is installed it only runs dpkg-query and returns.
+# interop tests, the web console and its end-to-end tests), and build the web console. Idempotent: when everything is installed it only runs dpkg-query and returns.
 #
 #   scripts/setup.sh
 #
@@ -21,6 +21,8 @@ pkgs=(
   amqp-tools librabbitmq-dev
   # peers: amqp091-go's own integration tests; socat forwards :5672 for amqplib's tests
   socat golang-go golang-github-rabbitmq-amqp091-go-dev golang-uber-goleak-dev
+  # the web console's end-to-end tests (tests/e2e) drive Debian's chromium with playwright-core
+  chromium
 )
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
@@ -47,19 +49,37 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Node interop tests (tests/interop/node), when that folder exists. Skipped when node_modules is
-# already newer than package.json and the lock file.
-node_dir=$REPO/tests/interop/node
-if [ -f "$node_dir/package.json" ]; then
-  stamp=$node_dir/node_modules/.package-lock.json
-  if [ ! -f "$stamp" ] || [ "$node_dir/package.json" -nt "$stamp" ] ||
-     { [ -f "$node_dir/package-lock.json" ] && [ "$node_dir/package-lock.json" -nt "$stamp" ]; }; then
-    echo "setup: npm install in tests/interop/node"
-    npm_flags=(--prefix "$node_dir" --no-audit --no-fund --loglevel=error)
-    if [ -f "$node_dir/package-lock.json" ]; then
+# npm_ci DIR: install DIR's node_modules from its lock file, skipped when node_modules is already
+# newer than package.json and the lock file.
+npm_ci() {
+  local dir=$1 stamp=$1/node_modules/.package-lock.json
+  [ -f "$dir/package.json" ] || return 0
+  if [ ! -f "$stamp" ] || [ "$dir/package.json" -nt "$stamp" ] ||
+     { [ -f "$dir/package-lock.json" ] && [ "$dir/package-lock.json" -nt "$stamp" ]; }; then
+    echo "setup: npm install in ${dir#"$REPO"/}"
+    local npm_flags=(--prefix "$dir" --no-audit --no-fund --loglevel=error)
+    if [ -f "$dir/package-lock.json" ]; then
       npm ci "${npm_flags[@]}" >/dev/null
     else
       npm install "${npm_flags[@]}" >/dev/null
     fi
+  fi
+}
+
+# Node interop tests (tests/interop/node) and the console's end-to-end tests (tests/e2e).
+npm_ci "$REPO/tests/interop/node"
+npm_ci "$REPO/tests/e2e"
+
+# The web console (admin-ui/): built into admin-ui/dist, which the broker serves. Rebuilt only
+# when a source file is newer than the built index.html.
+ui=$REPO/admin-ui
+if [ -f "$ui/package.json" ]; then
+  npm_ci "$ui"
+  built=$ui/dist/index.html
+  if [ ! -f "$built" ] || [ -n "$(find "$ui/src" "$ui/index.html" "$ui/package.json" \
+       "$ui/package-lock.json" "$ui/vite.config.ts" "$ui/tsconfig.json" -newer "$built" 2>/dev/null |
+       head -n 1)" ]; then
+    echo "setup: building the web console (admin-ui)"
+    npm --prefix "$ui" run build --silent >/dev/null
   fi
 fi

@@ -96,6 +96,16 @@ node_interop() {
     npm --prefix tests/interop/node test
 }
 
+# The web console end to end (tests/e2e): playwright-core drives Debian's chromium against the
+# real binary, which serves admin-ui/dist (built by setup.sh). Screenshots: build/e2e-artifacts/.
+e2e_console() {
+  local bin=$REPO/build/$PRESET/broker/warren
+  [ -x "$bin" ] || { echo "no broker binary at $bin"; return 1; }
+  [ -f "$REPO/admin-ui/dist/index.html" ] || { echo "the console is not built (scripts/setup.sh)"; return 1; }
+  env -u WARREN_TEST_URL WARREN_BIN="$bin" timeout --kill-after=10 600 \
+    npm --prefix tests/e2e test
+}
+
 # peers SUITE: start a warren of its own on an ephemeral port, run shared/peers/run.sh SUITE against
 # it, stop it with SIGTERM. Fails when the suite fails or warren does not shut down cleanly.
 peers() {
@@ -161,6 +171,11 @@ if [ -f tests/interop/node/package.json ]; then
   stage "node interop ($PRESET)" node_interop
 else
   skip "node interop" "no tests/interop/node/package.json"
+fi
+if [ -f tests/e2e/package.json ]; then
+  stage "e2e console ($PRESET)" e2e_console
+else
+  skip "e2e console" "no tests/e2e/package.json"
 fi
 if [ "${WARREN_TEST_SKIP_PEERS:-0}" = 1 ]; then
   skip "peers" "WARREN_TEST_SKIP_PEERS=1"

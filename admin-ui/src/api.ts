@@ -7,6 +7,7 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    readonly reason = '', // the broker's own words, when it gave any
   ) {
     super(message);
   }
@@ -88,7 +89,7 @@ export async function api<T = unknown>(path: string, opts: RequestOptions): Prom
     const reason = reasonText(body) || 'the broker no longer accepts your credentials';
     endSession(`You were logged out: ${reason}. Log in again.`);
   }
-  if (!res.ok) throw new ApiError(describe(res.status, body, opts.what), res.status);
+  if (!res.ok) throw new ApiError(describe(res.status, body, opts.what), res.status, reasonText(body));
   return body as T;
 }
 

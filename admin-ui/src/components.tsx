@@ -104,10 +104,10 @@ export function Toasts() {
 }
 
 // Runs an action, reports its outcome as a toast, and never swallows a failure.
-export async function act(what: () => Promise<unknown>, done: string): Promise<boolean> {
+export async function act<T>(what: () => Promise<T>, done: string | ((result: T) => string)): Promise<boolean> {
   try {
-    await what();
-    notify(done);
+    const result = await what();
+    notify(typeof done === 'string' ? done : done(result));
     return true;
   } catch (e) {
     notify(errorText(e), 'error');

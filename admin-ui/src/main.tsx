@@ -28,7 +28,11 @@ function Login({ reason }: { reason: string | null }) {
       startSession({ user: me.name, token, tags });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
-        setError(`Login failed: ${err.message.replace(/^Not allowed to log in:? ?/, '') || 'wrong user name or password.'}`);
+        setError(
+          err.reason === 'Not management user'
+            ? 'Login failed: this user has no management tag, so it may not use the console.'
+            : 'Login failed: wrong user name or password (the default user guest may log in only from the broker’s own machine).',
+        );
       } else {
         setError(err instanceof Error ? err.message : String(err));
       }

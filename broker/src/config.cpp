@@ -9,6 +9,14 @@
 namespace warren::broker {
 namespace po = boost::program_options;
 
+std::string default_console_dir() {
+#ifdef WARREN_DEFAULT_CONSOLE_DIR
+  return WARREN_DEFAULT_CONSOLE_DIR;
+#else
+  return "admin-ui/dist";
+#endif
+}
+
 namespace {
 
 po::options_description file_and_flag_options(Config& c) {
@@ -32,7 +40,8 @@ po::options_description file_and_flag_options(Config& c) {
     ("default-user", po::value(&c.default_user)->default_value(c.default_user), "user created on first start")
     ("default-pass", po::value(&c.default_pass)->default_value(c.default_pass), "its password")
     ("default-user-loopback-only", po::value(&c.default_user_loopback_only)->default_value(c.default_user_loopback_only), "allow the default user from loopback addresses only")
-    ("log-level", po::value(&c.log_level)->default_value(c.log_level), "error, warning, info or debug");
+    ("log-level", po::value(&c.log_level)->default_value(c.log_level), "error, warning, info or debug")
+    ("console-dir", po::value(&c.console_dir)->default_value(c.console_dir), "the web console's built files (admin-ui/dist), served on the HTTP port");
   // clang-format on
   return o;
 }

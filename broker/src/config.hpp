@@ -8,6 +8,9 @@
 
 namespace warren::broker {
 
+// The source tree's admin-ui/dist, as compiled in (config.cpp).
+std::string default_console_dir();
+
 struct Config {
   std::string data_dir = "./data";
   // "fsync": a publisher confirm means the message survives power loss;
@@ -38,6 +41,9 @@ struct Config {
   // The default user may log in from loopback only, as in RabbitMQ.
   bool default_user_loopback_only = true;
   std::string log_level = "info";
+  // The web console's built files (admin-ui/dist), served on the HTTP port.
+  // The default is the source tree's admin-ui/dist, compiled in.
+  std::string console_dir = default_console_dir();
 };
 
 // What parse_command_line() decided: run with `config`, or exit with

@@ -187,14 +187,15 @@ function Inspector({ vhost, name }: { vhost: string; name: string }) {
   };
 
   const doDelete = () =>
-    act(async () => {
-      const r = await api<{ deleted: number }>(`/api/queues/${qpath(vhost, name)}/messages/delete`, {
-        method: 'POST',
-        what: 'delete the messages',
-        body: selectionBody(),
-      });
-      notify(`${r.deleted} message${r.deleted === 1 ? '' : 's'} deleted.`);
-    }, 'Done.').then(afterChange);
+    act(
+      () =>
+        api<{ deleted: number }>(`/api/queues/${qpath(vhost, name)}/messages/delete`, {
+          method: 'POST',
+          what: 'delete the messages',
+          body: selectionBody(),
+        }),
+      (r) => `${r.deleted} message${r.deleted === 1 ? '' : 's'} deleted.`,
+    ).then(afterChange);
 
   const exportJson = async () => {
     try {
@@ -482,14 +483,15 @@ function Inspector({ vhost, name }: { vhost: string; name: string }) {
         onCancel={() => setDialog(null)}
         onMove={async (to) => {
           setDialog(null);
-          await act(async () => {
-            const r = await api<{ moved: number; not_moved: number }>(`/api/queues/${qpath(vhost, name)}/messages/move`, {
-              method: 'POST',
-              what: `move the messages to '${to}'`,
-              body: { ...selectionBody(), to },
-            });
-            notify(`${r.moved} moved to '${to}'${r.not_moved ? `; ${r.not_moved} refused by the target stayed here` : ''}.`, r.not_moved ? 'error' : 'ok');
-          }, 'Done.');
+          await act(
+            () =>
+              api<{ moved: number; not_moved: number }>(`/api/queues/${qpath(vhost, name)}/messages/move`, {
+                method: 'POST',
+                what: `move the messages to '${to}'`,
+                body: { ...selectionBody(), to },
+              }),
+            (r) => `${r.moved} moved to '${to}'${r.not_moved ? `; ${r.not_moved} stayed here (the target refused them: it is full)` : ''}.`,
+          );
           afterChange();
         }}
       />

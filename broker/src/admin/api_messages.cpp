@@ -211,11 +211,37 @@ Response one_message(broker::Broker& broker, Request& r) {
   return json_response(*found);
 }
 
-// The ids named in a body ({"ids": [...]}) or every ready message ({"all": true}).
+// {"filter": {...}} of a selection: the browse filters, as JSON fields.
+Filter body_filter(const json& body) {
+  auto it = body.find("filter");
+  if (it == body.end() || it->is_null()) return Filter{};
+  if (!it->is_object()) throw bad_request("filter must be an object");
+  const json& f = *it;
+  auto seconds = [&](const char* key) -> std::optional<std::int64_t> {
+    auto v = int_field(f, key);
+    if (v && *v < 0) throw bad_request(std::string(key) + " must be a non-negative integer");
+    return v;
+  };
+  return Filter{string_field(f, "routing_key"),
+                string_field(f, "reason"),
+                string_field(f, "original_queue"),
+                seconds("since"),
+                seconds("until"),
+                string_field(f, "contains")};
+}
+
+// The ids named in a body ({"ids": [...]}) or every ready message ({"all": true}), or every
+// one that matches a filter ({"all": true, "filter": {...}}, the browse filters).
 std::vector<std::uint64_t> selected_ids(const json& body, const broker::Queue& queue) {
   std::vector<std::uint64_t> ids;
   if (bool_field(body, "all", false)) {
+    const Filter f = body_filter(body);
     queue.browse(0, [&](const broker::Queue::Entry& e) {
+      if (!f.empty()) {
+        protocol::BasicProperties p;
+        protocol::decode_properties(e.message->properties, p);
+        if (!matches(f, e, p)) return true;
+      }
       ids.push_back(e.seq);
       return true;
     });
@@ -349,7 +375,9 @@ class Redrives {
     if (!task->only_to.empty() && !t.vhost->find_queue(task->only_to)) {
       throw ApiError{404, "not_found", "no queue '" + task->only_to + "'"};
     }
-    task->pending = selected_ids(body.contains("ids") ? body : json{{"all", true}}, *t.queue);
+    json selection = body;
+    if (!body.contains("ids")) selection["all"] = true;  // no ids: all, or all that match
+    task->pending = selected_ids(selection, *t.queue);
     task->total = task->pending.size();
     task->started_at = now_ms();
     task->timer = std::make_unique<boost::asio::steady_timer>(broker_.io());

@@ -1,11 +1,15 @@
 // /api/overview, /api/whoami, /api/health/checks/alarms, /api/aliveness-test,
 // and the small endpoints the web UI and rabbitmqadmin probe.
 
+#include <filesystem>
+
+#include "admin/dead_letter_targets.hpp"
 #include "admin/handlers.hpp"
 #include "admin/shapes.hpp"
 #include "broker.hpp"
 #include "channel.hpp"
 #include "connection.hpp"
+#include "message.hpp"
 #include "version.hpp"
 #include "vhost.hpp"
 
@@ -27,10 +31,20 @@ json exchange_types() {
 Response overview(broker::Broker& broker, Request& request) {
   const broker::User& user = *request.user;
   std::uint64_t ready = 0, unacked = 0, queues = 0, exchanges = 0, consumers = 0;
+  // Warren's own: the queues that receive dead letters, their depth, and the
+  // messages they have received (the web console charts the rate).
+  std::uint64_t dlq_count = 0, dlq_messages = 0, dlq_received = 0;
   broker::QueueStats totals;
   for (const auto& [name, vhost] : broker.vhosts()) {
     if (!can_see_vhost(broker, user, name)) continue;
     exchanges += vhost->exchange_count();
+    for (const auto& [target, sources] : dead_letter_targets(*vhost).sources) {
+      auto q = vhost->find_queue(target);
+      if (!q) continue;
+      ++dlq_count;
+      dlq_messages += q->ready_count() + q->unacked_count();
+      dlq_received += q->stats().publish;
+    }
     for (const auto& [qname, q] : vhost->queues()) {
       ++queues;
       ready += q->ready_count();
@@ -87,6 +101,8 @@ Response overview(broker::Broker& broker, Request& request) {
                              {"exchanges", exchanges},
                              {"queues", queues},
                              {"consumers", consumers}}},
+      {"dead_letter_queues",
+       json{{"queues", dlq_count}, {"messages", dlq_messages}, {"received", dlq_received}}},
       {"listeners", json::array({json{{"node", kNodeName},
                                       {"protocol", "amqp"},
                                       {"ip_address", config.bind},
@@ -153,13 +169,19 @@ void add_overview_routes(Router& router, broker::Broker& broker) {
     return json_response(json{{"name", "warren"}});
   });
   router.add(Verb::kGet, "/api/nodes", Access::kMonitoring, [&broker](Request& r) {
+    (void)r;
+    std::error_code ec;
+    const auto space = std::filesystem::space(broker.config().data_dir, ec);
     json node{{"name", kNodeName},
               {"type", "disc"},
               {"running", true},
+              {"mem_used", resident_bytes()},
               {"mem_alarm", broker.memory_alarm()},
               {"mem_limit", broker.memory_limit()},
-              {"disk_free_alarm", false}};
-    (void)r;
+              {"message_bytes", broker::message_bytes_in_use()},
+              {"disk_free", ec ? json(nullptr) : json(space.available)},
+              {"disk_free_limit", broker.config().disk_free_limit},
+              {"disk_free_alarm", broker.storage_alarm()}};
     return json_response(json::array({node}));
   });
 }

@@ -2,6 +2,7 @@
 // get (POST .../get). Declare and delete go through the VHost, as
 // queue.declare and queue.delete do.
 
+#include "admin/dead_letter_targets.hpp"
 #include "admin/handlers.hpp"
 #include "admin/json_convert.hpp"
 #include "admin/listing.hpp"
@@ -43,10 +44,19 @@ std::optional<json> queue_key(const QueueRow& row, const std::string& field) {
 
 Response list_queues(const Request& r, std::vector<QueueRow> rows) {
   const bool stats = wants_column(r, "message_stats");
+  // Warren's own "dead_letter_target" mark, worked out once per vhost on the page.
+  std::map<const broker::VHost*, DeadLetterTargets> targets;
   return list_rows(
       r, std::move(rows),
       [](const QueueRow& row) -> const std::string& { return row.second->name(); }, queue_key,
-      [stats](const QueueRow& row) { return queue_json(*row.first, *row.second, false, stats); });
+      [stats, &targets](const QueueRow& row) {
+        json j = queue_json(*row.first, *row.second, false, stats);
+        auto it = targets.find(row.first);
+        if (it == targets.end())
+          it = targets.emplace(row.first, dead_letter_targets(*row.first)).first;
+        j["dead_letter_target"] = it->second.is_target(row.second->name());
+        return j;
+      });
 }
 
 std::shared_ptr<broker::Queue> queue_or_404(broker::VHost& vhost, const std::string& name) {
@@ -236,7 +246,12 @@ void add_queue_routes(Router& router, broker::Broker& broker) {
     broker::VHost& vhost = vhost_or_404(broker, r.param("vhost"));
     require_vhost_visible(broker, r, vhost.name());
     auto queue = queue_or_404(vhost, r.param("queue"));
-    return json_response(queue_json(vhost, *queue, true));
+    json j = queue_json(vhost, *queue, true);
+    const DeadLetterTargets targets = dead_letter_targets(vhost);
+    auto it = targets.sources.find(queue->name());
+    j["dead_letter_target"] = it != targets.sources.end();
+    j["dead_letter_sources"] = it != targets.sources.end() ? json(it->second) : json::array();
+    return json_response(j);
   });
   router.add(Verb::kPut, "/api/queues/{vhost}/{queue}", Access::kManagement,
              [&broker](Request& r) { return put_queue(broker, r); });

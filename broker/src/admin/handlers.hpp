@@ -2,6 +2,7 @@
 // Route registration, one function per resource file (api_*.cpp), and the
 // lookups handlers share.
 
+#include <cstdint>
 #include <string>
 
 #include "admin/router.hpp"
@@ -24,6 +25,9 @@ void add_connection_routes(Router& router, broker::Broker& broker);  // api_conn
 void add_definition_routes(Router& router, broker::Broker& broker);  // api_definitions.cpp
 void add_metrics_routes(Router& router, broker::Broker& broker);     // metrics.cpp
 void add_message_routes(Router& router, broker::Broker& broker);  // api_messages.cpp (DLQ tooling)
+
+// The broker process's resident memory (/proc/self/statm), 0 when unknown (metrics.cpp).
+std::uint64_t resident_bytes();
 
 // The vhost named in a path; throws 404 {"error":"not_found","reason":"vhost_not_found"}... as
 // RabbitMQ: a GET of something in an unknown vhost is the generic 404.

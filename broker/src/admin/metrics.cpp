@@ -36,13 +36,6 @@ std::string escape_label(const std::string& v) {
   return out;
 }
 
-std::uint64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::uint64_t size = 0, resident = 0;
-  if (!(statm >> size >> resident)) return 0;
-  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
 struct Family {
   const char* name;
   const char* type;
@@ -165,6 +158,13 @@ Response metrics(broker::Broker& broker) {
 }
 
 }  // namespace
+
+std::uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
 
 void add_metrics_routes(Router& router, broker::Broker& broker) {
   router.add(Verb::kGet, "/metrics", Access::kPublic,

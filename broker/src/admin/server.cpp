@@ -54,7 +54,11 @@ http::response<http::string_body> to_http(Response r, unsigned version, bool kee
 }  // namespace
 
 AdminServer::AdminServer(broker::Broker& broker, ServerLimits limits)
-    : broker_(broker), limits_(limits), acceptor_(broker.io()), router_(broker) {
+    : broker_(broker),
+      limits_(limits),
+      acceptor_(broker.io()),
+      router_(broker),
+      console_(broker.config().console_dir) {
   add_all_routes(router_, broker_);
 }
 
@@ -157,6 +161,8 @@ asio::awaitable<void> AdminServer::session(tcp::socket socket) {
     Response response;
     if (!parse_target(request.target, &request.segments, &request.query)) {
       response = error_response(bad_request("malformed request target"));
+    } else if (auto file = console_.serve(request)) {
+      response = std::move(*file);
     } else {
       response = router_.handle(request);
     }

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "admin/router.hpp"
+#include "admin/static_files.hpp"
 
 namespace warren::broker {
 class Broker;
@@ -50,6 +51,7 @@ class AdminServer {
   ServerLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
   Router router_;
+  StaticFiles console_;  // the web console's files (--console-dir)
   std::set<boost::asio::ip::tcp::socket*>
       sockets_;  // live client sockets (their coroutines own them)
   bool shutting_down_ = false;

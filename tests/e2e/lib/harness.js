@@ -1,0 +1,136 @@
+// The e2e harness: the real broker binary on ephemeral ports with a temp data dir (readiness from
+// its stdout line "warren ready amqp=HOST:PORT http=HOST:PORT"), Debian's chromium driven by
+// playwright-core, and small HTTP/AMQP helpers. Screenshots go to build/e2e-artifacts/.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const ARTIFACTS = process.env.WARREN_E2E_ARTIFACTS || path.join(REPO, 'build', 'e2e-artifacts');
+const BIN = process.env.WARREN_BIN || path.join(REPO, 'build', 'asan', 'broker', 'warren');
+const CHROMIUM = process.env.WARREN_CHROMIUM || '/usr/bin/chromium';
+
+export async function startBroker(extraArgs = []) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-e2e-'));
+  const logPath = path.join(dir, 'broker.log');
+  const log = fs.openSync(logPath, 'a');
+  const proc = spawn(BIN, ['--bind', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--data-dir', path.join(dir, 'data'), ...extraArgs], {
+    stdio: ['ignore', 'pipe', log],
+  });
+  fs.closeSync(log);
+  const exited = new Promise((resolve) => {
+    proc.once('exit', (code, signal) => resolve({ code, signal }));
+    proc.once('error', (error) => resolve({ code: null, signal: null, error }));
+  });
+  const line = await new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`warren did not become ready in 30 s; log: ${logPath}`)), 30000);
+    proc.stdout.on('data', (chunk) => {
+      buf += chunk.toString();
+      const m = buf.split('\n').find((l) => l.startsWith('warren ready'));
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+    exited.then((r) => {
+      clearTimeout(timer);
+      reject(new Error(`warren (${BIN}) exited before ready: ${JSON.stringify(r)}; log: ${logPath}`));
+    });
+  });
+  const amqpAddr = /amqp=(\S+)/.exec(line)[1];
+  const httpAddr = /http=(\S+)/.exec(line)[1];
+  return {
+    proc,
+    dir,
+    logPath,
+    amqpUrl: `amqp://guest:guest@${amqpAddr}/`,
+    httpUrl: `http://${httpAddr}`,
+    async stop() {
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 20000);
+      const r = await exited;
+      clearTimeout(timer);
+      if (r.code !== 0) throw new Error(`warren did not stop cleanly: ${JSON.stringify(r)}; log kept in ${logPath}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-e2e-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Without these, chromium waits on network services this closed machine does not have.
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${profile}`,
+    ],
+    timeout: 60000,
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+// An admin API call with guest's credentials; returns { status, body }.
+export async function http(broker, method, p, body, headers = {}) {
+  const res = await fetch(broker.httpUrl + p, {
+    method,
+    headers: {
+      Authorization: 'Basic ' + Buffer.from('guest:guest').toString('base64'),
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+let shot = 0;
+// Saves a full-page screenshot as build/e2e-artifacts/NN-name.png.
+export async function screenshot(page, name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  shot += 1;
+  const file = path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+// Polls `fn` until it returns a truthy value (or throws the last error after `ms`).
+export async function eventually(fn, ms = 10000, what = 'condition') {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
