@@ -16,6 +16,7 @@
 
 #include "core.hpp"
 #include "warren/protocol/constants.hpp"
+#include "wire.hpp"
 
 namespace warren::client::detail {
 
@@ -79,6 +80,7 @@ std::shared_ptr<ChannelCore> ConnectionCore::allocate_channel(ChannelListener* l
 
 void ConnectionCore::release_channel(std::uint16_t id) {
   channels_.erase(id);
+  last_channel_ = nullptr;
 }
 
 ChannelCore& ConnectionCore::control() {
@@ -467,23 +469,24 @@ bool ConnectionCore::handle_frame(const protocol::Frame& f) {
     }
     return handle_connection_method(d.method);
   }
-  auto it = channels_.find(f.channel);
-  if (it == channels_.end()) return true;  // a channel we already gave up
-  ChannelCore& ch = *it->second;
+  // Consecutive frames are mostly for one channel: skip the map lookup.
+  if (last_channel_ == nullptr || last_channel_->id != f.channel) {
+    auto it = channels_.find(f.channel);
+    if (it == channels_.end()) return true;  // a channel we already gave up
+    last_channel_ = it->second.get();
+  }
+  ChannelCore& ch = *last_channel_;
   switch (f.type) {
     case FrameType::kMethod: {
       // basic.deliver (60/60) skips the Method variant.
       if (f.payload.size() >= 4 && f.payload[0] == 0 && f.payload[1] == 60 && f.payload[2] == 0 &&
           f.payload[3] == 60) {
-        protocol::Decoder dec(f.payload.subspan(4));
-        if (!m::BasicDeliver::decode_arguments(dec, ch.deliver) || dec.failed() ||
-            dec.remaining() != 0) {
+        if (!decode_deliver_arguments(f.payload.subspan(4), ch.delivery)) {
           lost(Error(Errc::kProtocolError, "undecodable basic.deliver"));
           return false;
         }
         ch.content = ChannelCore::Content::kDeliver;
         ch.await_header = true;
-        ch.props = {};
         return true;
       }
       protocol::MethodDecode d = protocol::decode_method(f.payload);
@@ -498,9 +501,12 @@ bool ConnectionCore::handle_frame(const protocol::Frame& f) {
     }
     case FrameType::kHeader: {
       protocol::ContentHeader h;
+      // A delivery's properties go straight into the reused Delivery.
+      protocol::BasicProperties& props =
+          ch.content == ChannelCore::Content::kDeliver ? ch.delivery.properties : ch.props;
       if (ch.content == ChannelCore::Content::kNone || !ch.await_header ||
           !protocol::parse_content_header(f.payload, h) ||
-          !protocol::decode_properties(h.encoded_properties, ch.props)) {
+          !protocol::decode_properties(h.encoded_properties, props)) {
         lost(Error(Errc::kProtocolError, "unexpected or malformed content header"));
         return false;
       }
@@ -579,12 +585,11 @@ void ConnectionCore::handle_channel_method(ChannelCore& ch, protocol::Method& me
     if (ch.listener) ch.listener->on_confirm(n->delivery_tag, n->multiple, false);
     return;
   }
-  if (std::holds_alternative<m::BasicDeliver>(method) ||
-      std::holds_alternative<m::BasicReturn>(method) ||
+  // (basic.deliver never gets here: handle_frame decodes it directly.)
+  if (std::holds_alternative<m::BasicReturn>(method) ||
       std::holds_alternative<m::BasicGetOk>(method)) {
-    ch.content = std::holds_alternative<m::BasicDeliver>(method)  ? Content::kDeliver
-                 : std::holds_alternative<m::BasicReturn>(method) ? Content::kReturn
-                                                                  : Content::kGetOk;
+    ch.content =
+        std::holds_alternative<m::BasicReturn>(method) ? Content::kReturn : Content::kGetOk;
     ch.content_method = std::move(method);
     ch.await_header = true;
     ch.props = {};
@@ -630,13 +635,7 @@ void ConnectionCore::handle_content_complete(ChannelCore& ch) {
     return;
   }
   if (kind == Content::kDeliver) {
-    Delivery& d = ch.delivery;
-    d.properties = std::move(ch.props);
-    d.exchange.swap(ch.deliver.exchange);
-    d.routing_key.swap(ch.deliver.routing_key);
-    d.consumer_tag.swap(ch.deliver.consumer_tag);
-    d.delivery_tag = ch.deliver.delivery_tag;
-    d.redelivered = ch.deliver.redelivered;
+    Delivery& d = ch.delivery;  // filled in place by the method and header frames
     d.message_count = 0;
     if (ch.listener) ch.listener->on_deliver(d);
     return;
@@ -697,6 +696,7 @@ void ConnectionCore::lost(const Error& e) {
     fail_channel(*ch, e, true);
   }
   std::erase_if(channels_, [](const auto& kv) { return kv.second->abandoned; });
+  last_channel_ = nullptr;
   if (state_ == State::kClosed) return;
   const bool recover = options_.auto_reconnect && e.errc() != Errc::kClosed;
   if (!recover) {
@@ -714,17 +714,12 @@ void ConnectionCore::lost(const Error& e) {
 
 // ---------------------------------------------------------------- sending
 
-void ConnectionCore::send_publish(std::uint16_t channel, const m::BasicPublish& p,
-                                  const Message& message) {
-  protocol::write_method_frame(out_, channel, p);
-  scratch_.clear();
-  protocol::Encoder enc(scratch_);
-  protocol::encode_properties(message.properties, enc);
-  protocol::write_content_header_frame(out_, channel, 60, message.body.size(), scratch_);
-  protocol::write_body_frames(
-      out_, channel,
-      std::span(reinterpret_cast<const std::uint8_t*>(message.body.data()), message.body.size()),
-      frame_max_);
+void ConnectionCore::send_publish(std::uint16_t channel, std::string_view exchange,
+                                  std::string_view routing_key, bool mandatory,
+                                  const protocol::BasicProperties& properties,
+                                  std::string_view body) {
+  append_publish(out_, channel, exchange, routing_key, mandatory, properties, body, frame_max_,
+                 scratch_);
   kick_writer();
 }
 

@@ -103,10 +103,9 @@ struct ChannelCore {
   bool await_header = false;
   protocol::Method content_method;  // basic.return / basic.get-ok
   // basic.deliver, the hot path: decoded straight into a reused Delivery
-  // (no Method variant, and the body keeps its capacity between messages).
+  // (no Method variant; its strings and body keep their capacity).
   Delivery delivery;
-  protocol::method::BasicDeliver deliver;
-  protocol::BasicProperties props;
+  protocol::BasicProperties props;  // basic.return / basic.get-ok
   std::uint64_t body_size = 0;
   std::string body;
 };
@@ -150,8 +149,11 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
     protocol::write_method_frame(out_, channel, m);
     kick_writer();
   }
-  void send_publish(std::uint16_t channel, const protocol::method::BasicPublish& p,
-                    const Message& message);
+  // basic.publish and its content (exchange and routing_key at most 255
+  // bytes: the caller checks).
+  void send_publish(std::uint16_t channel, std::string_view exchange, std::string_view routing_key,
+                    bool mandatory, const protocol::BasicProperties& properties,
+                    std::string_view body);
   // A synchronous method and its reply. Waits for the connection to be open
   // first unless `recovery` (recovery's own calls). Throws on channel or
   // connection failure, and kTimeout after rpc_timeout.
@@ -239,6 +241,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   bool after_batch_posted_ = false;
 
   std::map<std::uint16_t, std::shared_ptr<ChannelCore>> channels_;
+  ChannelCore* last_channel_ = nullptr;  // handle_frame's cache; reset on erase
   std::shared_ptr<ChannelCore> control_;
   std::vector<TopologyEntry> topology_;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <stdexcept>
 
 #include "roles.hpp"
 
@@ -53,6 +54,9 @@ asio::awaitable<Confirmation> PublisherCore::publish(std::string_view exchange,
                                                      const Message& message, bool mandatory) {
   auto self = shared_from_this();
   if (closed_) throw Error(Errc::kClosed, "the publisher is closed");
+  if (exchange.size() > 255 || routing_key.size() > 255) {
+    throw std::invalid_argument("exchange names and routing keys are at most 255 bytes");
+  }
   // The common case waits for nothing: skip the waiting loop (and its
   // coroutine frames) altogether.
   const bool ready_now = conn_->is_open() && !conn_->blocked() &&
@@ -81,11 +85,7 @@ asio::awaitable<Confirmation> PublisherCore::publish(std::string_view exchange,
     }
     break;
   }
-  m::BasicPublish p;
-  p.exchange = std::string(exchange);
-  p.routing_key = std::string(routing_key);
-  p.mandatory = mandatory;
-  conn_->send_publish(ch_->id, p, message);
+  conn_->send_publish(ch_->id, exchange, routing_key, mandatory, message.properties, message.body);
   ++published;
   std::shared_ptr<ConfirmState> state;  // null: ready, acked (no confirms)
   if (options_.confirms) {
