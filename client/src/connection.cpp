@@ -672,7 +672,16 @@ void ConnectionCore::fail_channel(ChannelCore& ch, const Error& e, bool connecti
 }
 
 void ConnectionCore::lost(const Error& e) {
-  if (state_ == State::kClosed && socket_ == nullptr) return;
+  if (state_ == State::kClosed && socket_ == nullptr) {
+    // Closed while down (during recovery): what waited for the connection to
+    // come back (e.g. messages kept for resending) fails now, once.
+    if (!closed_notified_) {
+      closed_notified_ = true;
+      for (auto& [id, ch] : channels_)
+        fail_channel(*ch, e, true);
+    }
+    return;
+  }
   ++generation_;
   const bool was_open = state_ == State::kOpen;
   if (socket_) {
@@ -697,10 +706,14 @@ void ConnectionCore::lost(const Error& e) {
   }
   std::erase_if(channels_, [](const auto& kv) { return kv.second->abandoned; });
   last_channel_ = nullptr;
-  if (state_ == State::kClosed) return;
+  if (state_ == State::kClosed) {
+    closed_notified_ = true;
+    return;
+  }
   const bool recover = options_.auto_reconnect && e.errc() != Errc::kClosed;
   if (!recover) {
     state_ = State::kClosed;
+    closed_notified_ = true;
   } else if (was_open) {
     state_ = State::kRecovering;
   }

@@ -239,6 +239,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   bool close_ok_ = false;
   std::uint64_t reconnects_ = 0;
   bool after_batch_posted_ = false;
+  bool closed_notified_ = false;  // listeners heard of the final close
 
   std::map<std::uint16_t, std::shared_ptr<ChannelCore>> channels_;
   ChannelCore* last_channel_ = nullptr;  // handle_frame's cache; reset on erase

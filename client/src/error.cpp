@@ -27,6 +27,8 @@ class Category final : public std::error_category {
         return "nacked by the broker";
       case Errc::kProtocolError:
         return "protocol error";
+      case Errc::kReturned:
+        return "returned by the broker (unroutable)";
     }
     return "unknown";
   }

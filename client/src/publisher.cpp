@@ -47,6 +47,15 @@ asio::awaitable<void> PublisherCore::recover() {
     const m::ConfirmSelect select{false};
     co_await conn_->rpc(*ch_, select, true);
   }
+  // Messages kept from the lost connection (resend_unconfirmed) go again,
+  // in their order and before anything published from now on, with the new
+  // channel's sequence numbers; their Confirmations still wait.
+  for (Unconfirmed& u : unconfirmed_) {
+    if (!u.copy) continue;  // cannot happen: without copies they were failed
+    u.seq = next_seq_++;
+    send(u.copy->exchange, u.copy->routing_key, u.copy->message, u.copy->mandatory, u.seq);
+    ++resent_;
+  }
 }
 
 asio::awaitable<Confirmation> PublisherCore::publish(std::string_view exchange,
@@ -85,13 +94,24 @@ asio::awaitable<Confirmation> PublisherCore::publish(std::string_view exchange,
     }
     break;
   }
-  conn_->send_publish(ch_->id, exchange, routing_key, mandatory, message.properties, message.body);
+  const std::uint64_t seq = next_seq_;
+  send(exchange, routing_key, message, mandatory, seq);
   ++published;
   std::shared_ptr<ConfirmState> state;  // null: ready, acked (no confirms)
   if (options_.confirms) {
     state = std::make_shared<ConfirmState>();
     state->cv = conn_->cv_ptr();
-    unconfirmed_.emplace_back(next_seq_++, state);
+    Unconfirmed& u = unconfirmed_.emplace_back();
+    u.seq = seq;
+    u.state = state;
+    if (options_.resend_unconfirmed) {
+      u.copy = std::make_unique<Copy>();
+      u.copy->exchange = exchange;
+      u.copy->routing_key = routing_key;
+      u.copy->mandatory = mandatory;
+      u.copy->message = message;
+    }
+    ++next_seq_;
   }
   // Let the writer start on a large batch instead of buffering it all.
   if (conn_->write_backlog() >= 64 * 1024) {
@@ -100,25 +120,44 @@ asio::awaitable<Confirmation> PublisherCore::publish(std::string_view exchange,
   co_return Confirmation(std::move(state));
 }
 
+void PublisherCore::send(std::string_view exchange, std::string_view routing_key,
+                         const Message& message, bool mandatory, std::uint64_t seq) {
+  if (options_.confirms && mandatory) {
+    // Tag it so that a basic.return names this very message (publisher.hpp).
+    BasicProperties tagged = message.properties;
+    if (!tagged.headers) tagged.headers.emplace();
+    protocol::set_field(*tagged.headers, kPublishSeqHeader, static_cast<std::int64_t>(seq));
+    conn_->send_publish(ch_->id, exchange, routing_key, mandatory, tagged, message.body);
+  } else {
+    conn_->send_publish(ch_->id, exchange, routing_key, mandatory, message.properties,
+                        message.body);
+  }
+}
+
 void PublisherCore::settle(ConfirmState& s, bool ack) {
-  s.result = ack ? ConfirmResult::kAck : ConfirmResult::kNack;
   if (!ack) {
+    s.result = ConfirmResult::kNack;
     ++nacked;
     ++nacks_pending_report_;
+  } else if (s.returned) {
+    s.result = ConfirmResult::kReturned;
+    ++returns_pending_report_;
+  } else {
+    s.result = ConfirmResult::kAck;
   }
 }
 
 void PublisherCore::on_confirm(std::uint64_t tag, bool multiple, bool ack) {
   if (multiple) {
-    while (!unconfirmed_.empty() && unconfirmed_.front().first <= tag) {
-      settle(*unconfirmed_.front().second, ack);
+    while (!unconfirmed_.empty() && unconfirmed_.front().seq <= tag) {
+      settle(*unconfirmed_.front().state, ack);
       unconfirmed_.pop_front();
     }
   } else {
     auto it = std::lower_bound(unconfirmed_.begin(), unconfirmed_.end(), tag,
-                               [](const auto& e, std::uint64_t t) { return e.first < t; });
-    if (it != unconfirmed_.end() && it->first == tag) {
-      settle(*it->second, ack);
+                               [](const auto& e, std::uint64_t t) { return e.seq < t; });
+    if (it != unconfirmed_.end() && it->seq == tag) {
+      settle(*it->state, ack);
       unconfirmed_.erase(it);
     }
   }
@@ -127,14 +166,36 @@ void PublisherCore::on_confirm(std::uint64_t tag, bool multiple, bool ack) {
 
 void PublisherCore::on_return(Returned&& r) {
   ++returned;
+  if (options_.confirms && r.properties.headers) {
+    auto& headers = *r.properties.headers;
+    auto it = std::find_if(headers.begin(), headers.end(), [](const protocol::FieldEntry& e) {
+      return e.name == kPublishSeqHeader;
+    });
+    if (it != headers.end()) {
+      const std::optional<std::int64_t> seq = it->value.as_int();
+      headers.erase(it);
+      if (headers.empty()) r.properties.headers.reset();
+      // The return precedes the message's ack, so it is still unconfirmed.
+      if (seq && *seq > 0) {
+        const auto tag = static_cast<std::uint64_t>(*seq);
+        auto u = std::lower_bound(unconfirmed_.begin(), unconfirmed_.end(), tag,
+                                  [](const auto& e, std::uint64_t t) { return e.seq < t; });
+        if (u != unconfirmed_.end() && u->seq == tag) {
+          u->state->returned = true;
+          u->state->return_code = r.reply_code;
+          u->state->return_text = r.reply_text;
+        }
+      }
+    }
+  }
   if (options_.on_return) options_.on_return(r);
 }
 
 void PublisherCore::fail_all(const Error& e) {
   if (unconfirmed_.empty()) return;
   auto err = std::make_exception_ptr(e);
-  for (auto& [seq, s] : unconfirmed_)
-    s->error = err;
+  for (auto& u : unconfirmed_)
+    u.state->error = err;
   unconfirmed_.clear();
   failure_pending_report_ = err;
   conn_->cv().notify_all();
@@ -145,6 +206,15 @@ void PublisherCore::on_channel_closed(const Error& e) {
 }
 
 void PublisherCore::on_connection_lost(const Error& e) {
+  // With resend_unconfirmed, keep them for recover() unless the connection
+  // is gone for good (closed, or no reconnection).
+  if (options_.resend_unconfirmed && !closed_ && e.errc() != Errc::kClosed &&
+      conn_->options().auto_reconnect && conn_->state() != ConnectionCore::State::kClosed) {
+    for (auto& u : unconfirmed_)
+      u.state->returned = false;  // its ack never came: it goes again
+    conn_->cv().notify_all();
+    return;
+  }
   fail_all(Error(Errc::kConnectionLost,
                  fmt::format("unconfirmed when the connection dropped ({}); it may or may not "
                              "have been routed",
@@ -159,11 +229,18 @@ asio::awaitable<void> PublisherCore::wait_for_confirms(std::chrono::milliseconds
   if (failure_pending_report_) {
     auto e = std::exchange(failure_pending_report_, nullptr);
     nacks_pending_report_ = 0;
+    returns_pending_report_ = 0;
     std::rethrow_exception(e);
   }
   if (nacks_pending_report_ > 0) {
     const auto n = std::exchange(nacks_pending_report_, 0);
+    returns_pending_report_ = 0;
     throw Error(Errc::kNacked, fmt::format("{} message(s) nacked by the broker", n));
+  }
+  if (returns_pending_report_ > 0) {
+    const auto n = std::exchange(returns_pending_report_, 0);
+    throw Error(Errc::kReturned,
+                fmt::format("{} mandatory message(s) returned unroutable by the broker", n), 312);
   }
 }
 
@@ -198,6 +275,12 @@ boost::asio::awaitable<ConfirmResult> Confirmation::wait(std::chrono::millisecon
 boost::asio::awaitable<void> Confirmation::acked(std::chrono::milliseconds timeout) const {
   const ConfirmResult r = co_await wait(timeout);
   if (r == ConfirmResult::kNack) throw Error(Errc::kNacked, "the broker nacked the message");
+  if (r == ConfirmResult::kReturned) {
+    throw Error(Errc::kReturned,
+                fmt::format("the broker returned the message: {} {}", state_->return_code,
+                            state_->return_text),
+                state_->return_code);
+  }
 }
 
 // Not a coroutine (one frame less per message): the core's coroutine keeps
@@ -233,6 +316,9 @@ std::uint64_t Publisher::nacked() const {
 }
 std::uint64_t Publisher::returned() const {
   return core_ ? core_->returned : 0;
+}
+std::uint64_t Publisher::resent() const {
+  return core_ ? core_->resent() : 0;
 }
 
 boost::asio::awaitable<void> Publisher::close() {

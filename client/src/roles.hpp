@@ -12,10 +12,17 @@
 
 namespace warren::client::detail {
 
+// The header that ties a basic.return to its publish (publisher.hpp).
+inline constexpr std::string_view kPublishSeqHeader = "x-warren-publish-seq";
+
 struct ConfirmState {
   std::optional<ConfirmResult> result;
   std::exception_ptr error;
   std::shared_ptr<Notifier> cv;
+  // basic.return came for it: its ack means kReturned.
+  bool returned = false;
+  std::uint16_t return_code = 0;
+  std::string return_text;
   bool ready() const { return result.has_value() || error != nullptr; }
 };
 
@@ -36,19 +43,37 @@ class PublisherCore : public ChannelListener, public std::enable_shared_from_thi
   asio::awaitable<void> recover() override;
 
   std::size_t in_flight() const { return unconfirmed_.size(); }
+  std::uint64_t resent() const { return resent_; }
   std::uint64_t published = 0, nacked = 0, returned = 0;
 
  private:
   void fail_all(const Error& e);
   void settle(ConfirmState& s, bool ack);
+  // Appends basic.publish; mandatory messages are tagged with `seq` when
+  // confirms are on (publisher.hpp).
+  void send(std::string_view exchange, std::string_view routing_key, const Message& message,
+            bool mandatory, std::uint64_t seq);
 
   std::shared_ptr<ConnectionCore> conn_;
   PublisherOptions options_;
   std::shared_ptr<ChannelCore> ch_;
   std::uint64_t next_seq_ = 1;
-  std::deque<std::pair<std::uint64_t, std::shared_ptr<ConfirmState>>> unconfirmed_;
+  // A copy of an unconfirmed message, kept with resend_unconfirmed.
+  struct Copy {
+    std::string exchange, routing_key;
+    bool mandatory = false;
+    Message message;
+  };
+  struct Unconfirmed {
+    std::uint64_t seq = 0;  // publish sequence number on the current channel
+    std::shared_ptr<ConfirmState> state;
+    std::unique_ptr<Copy> copy;
+  };
+  std::deque<Unconfirmed> unconfirmed_;
+  std::uint64_t resent_ = 0;
   // Since the last wait_for_confirms(): what to report.
   std::uint64_t nacks_pending_report_ = 0;
+  std::uint64_t returns_pending_report_ = 0;
   std::exception_ptr failure_pending_report_;
   bool closed_ = false;
 };

@@ -155,13 +155,91 @@ TEST_CASE("Mandatory messages nobody takes come back through on_return", "[clien
     PublisherOptions opts;
     opts.on_return = [&](const Returned& r) { returned.push_back(r); };
     Publisher p = co_await c.publisher(opts);
-    co_await p.publish_confirmed("amq.direct", unique_name("nobody-bound"), Message("lost?"), true);
-    const bool got = co_await eventually([&] { return !returned.empty(); });
-    REQUIRE(got);
+    bool threw = false;
+    try {
+      co_await p.publish_confirmed("amq.direct", unique_name("nobody-bound"), Message("lost?"),
+                                   true);
+    } catch (const Error& e) {
+      threw = e.errc() == Errc::kReturned && e.reply_code() == 312;
+    }
+    CHECK(threw);  // the return came before the ack, and the ack reported it
+    REQUIRE(returned.size() == 1);
     CHECK(returned[0].reply_code == 312);
     CHECK(returned[0].body == "lost?");
     CHECK(returned[0].exchange == "amq.direct");
+    CHECK_FALSE(returned[0].properties.headers);  // the client's tag is removed
     CHECK(p.returned() == 1);
+    co_await c.close();
+  });
+}
+
+TEST_CASE("Each returned message's confirmation says kReturned, the others kAck",
+          "[client][publisher]") {
+  run_async([]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    Connection c = co_await connect(ex);
+    const std::string q = unique_name("returns");
+    co_await c.declare_queue(transient_queue(q));
+    std::vector<std::string> returned_bodies;
+    PublisherOptions opts;
+    opts.on_return = [&](const Returned& r) {
+      returned_bodies.push_back(r.body);
+      // A header of the caller's own survives; the client's tag does not.
+      if (r.properties.headers) {
+        CHECK(warren::protocol::find_field(*r.properties.headers, "x-warren-publish-seq") ==
+              nullptr);
+      }
+    };
+    Publisher p = co_await c.publisher(opts);
+    // Interleaved, all mandatory: routable to q, or to a queue that does not
+    // exist; every 7th carries a header of its own.
+    std::vector<Confirmation> confs;
+    std::vector<bool> routable;
+    for (int i = 0; i < 60; ++i) {
+      const bool ok = i % 3 != 1;
+      Message m(fmt::format("m{}", i));
+      if (i % 7 == 0) m.header("app", std::string("mine"));
+      const std::string key = ok ? q : unique_name("nowhere");
+      confs.push_back(co_await p.publish("", key, m, /*mandatory=*/true));
+      routable.push_back(ok);
+    }
+    bool reported = false;
+    try {
+      co_await p.wait_for_confirms();
+    } catch (const Error& e) {
+      reported = e.errc() == Errc::kReturned;
+    }
+    CHECK(reported);
+    co_await p.wait_for_confirms();  // reported once, not again
+    int acked = 0, returned = 0;
+    for (std::size_t i = 0; i < confs.size(); ++i) {
+      const ConfirmResult r = co_await confs[i].wait();
+      CHECK(r == (routable[i] ? ConfirmResult::kAck : ConfirmResult::kReturned));
+      (r == ConfirmResult::kAck ? acked : returned) += 1;
+    }
+    CHECK(acked == 40);
+    CHECK(returned == 20);
+    CHECK(returned_bodies.size() == 20);
+    CHECK(p.returned() == 20);
+    // Routed mandatory messages keep the tag (documented in publisher.hpp).
+    std::optional<Delivery> d = co_await c.get(q);
+    REQUIRE(d);
+    CHECK(d->body == "m0");
+    CHECK(d->header("app") != nullptr);
+    CHECK(d->header("x-warren-publish-seq") != nullptr);
+
+    // Without confirms, mandatory messages go out unchanged and returns only
+    // reach on_return.
+    PublisherOptions plain;
+    plain.confirms = false;
+    std::vector<Returned> plain_returns;
+    plain.on_return = [&](const Returned& r) { plain_returns.push_back(r); };
+    Publisher p2 = co_await c.publisher(plain);
+    Confirmation none = co_await p2.publish("", unique_name("nowhere"), Message("r"), true);
+    CHECK(co_await none.wait() == ConfirmResult::kAck);
+    const bool got = co_await eventually([&] { return plain_returns.size() == 1; });
+    CHECK(got);
+    co_await c.delete_queue(q);
     co_await c.close();
   });
 }

@@ -5,6 +5,8 @@
 #include <fmt/core.h>
 #include <signal.h>
 
+#include <set>
+
 #include "async_test.hpp"
 
 using namespace warren::client;
@@ -210,5 +212,130 @@ TEST_CASE("connection.blocked holds publishes (bounded); unblocked lets them thr
     CHECK(events == std::vector<std::string>{"blocked", "unblocked"});
     co_await admin.close();
     co_await c.close();
+  });
+}
+
+TEST_CASE("resend_unconfirmed publishes unconfirmed messages again after a crash",
+          "[client][recovery][resend]") {
+  if (skip_external()) return;
+  BrokerProcess broker;
+  run_async([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    Connection c = co_await Connection::open(ex, broker.url(), fast_reconnect());
+    // Durable queue and persistent messages: what the broker confirmed
+    // survives the SIGKILL, so the queue afterwards shows what was resent.
+    const std::string q = "resend-q";
+    co_await c.declare_queue(QueueSpec(q, /*durable=*/true));
+    PublisherOptions keep;
+    keep.confirm_window = 100000;
+    keep.resend_unconfirmed = true;
+    Publisher resender = co_await c.publisher(keep);
+    PublisherOptions plain;
+    plain.confirm_window = 100000;
+    Publisher failer = co_await c.publisher(plain);
+    co_await resender.publish_confirmed("", q, Message("before").persistent());
+
+    // The broker is stopped, so nothing published now can be confirmed (or
+    // even read) before it dies.
+    broker.signal(SIGSTOP);
+    constexpr int kN = 3000;
+    std::vector<Confirmation> kept, failed;
+    for (int i = 0; i < kN; ++i) {
+      Message m(fmt::format("r{}", i));
+      m.persistent().message_id(fmt::format("r{}", i));
+      kept.push_back(co_await resender.publish("", q, m));
+      // Every 10th mandatory and unroutable: it goes again, and is returned then.
+      if (i % 10 == 0) kept.push_back(co_await resender.publish("", "nowhere", m, true));
+      failed.push_back(co_await failer.publish("", q, Message("f").persistent()));
+    }
+    co_await sleep_for(100ms);  // let the writer hand them to the socket
+    broker.kill();
+    const bool down = co_await eventually([&] { return !c.is_open(); });
+    REQUIRE(down);
+    broker.restart();
+    const bool up = co_await c.wait_open(std::chrono::seconds(60));
+    REQUIRE(up);
+
+    // The plain publisher's messages failed clearly...
+    int lost = 0;
+    for (const Confirmation& conf : failed) {
+      try {
+        co_await conf.wait(std::chrono::seconds(60));
+      } catch (const Error& e) {
+        if (e.errc() == Errc::kConnectionLost) ++lost;
+      }
+    }
+    CHECK(lost == kN);
+    // ...the resender's went again and were confirmed.
+    int acked = 0, returned = 0;
+    for (const Confirmation& conf : kept) {
+      const ConfirmResult r = co_await conf.wait(std::chrono::seconds(60));
+      if (r == ConfirmResult::kAck) ++acked;
+      if (r == ConfirmResult::kReturned) ++returned;
+    }
+    CHECK(acked == kN);
+    CHECK(returned == kN / 10);
+    CHECK(resender.resent() == static_cast<std::uint64_t>(kN + kN / 10));
+    CHECK(resender.in_flight() == 0);
+
+    // Every message is in the queue (at least once; here exactly once, since
+    // the stopped broker never saw the first copies), in order.
+    std::set<std::string> seen;
+    std::vector<std::string> order;
+    for (;;) {
+      std::optional<Delivery> d = co_await c.get(q);
+      if (!d) break;
+      order.push_back(d->body);
+      seen.insert(d->body);
+    }
+    CHECK(seen.size() == static_cast<std::size_t>(kN + 1));
+    CHECK(order.size() == static_cast<std::size_t>(kN + 1));
+    REQUIRE(order.size() >= 2);
+    CHECK(order.front() == "before");
+    CHECK(order[1] == "r0");
+    CHECK(order.back() == fmt::format("r{}", kN - 1));
+    co_await c.delete_queue(q);
+    co_await c.close();
+  });
+}
+
+TEST_CASE("resend_unconfirmed: messages kept through an outage fail when the connection closes",
+          "[client][recovery][resend]") {
+  if (skip_external()) return;
+  BrokerProcess broker;
+  run_async([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    Connection c = co_await Connection::open(ex, broker.url(), fast_reconnect());
+    co_await c.declare_queue(transient_queue("kept-q"));
+    PublisherOptions keep;
+    keep.resend_unconfirmed = true;
+    Publisher p = co_await c.publisher(keep);
+    broker.signal(SIGSTOP);
+    std::vector<Confirmation> confs;
+    for (int i = 0; i < 10; ++i)
+      confs.push_back(co_await p.publish("", "kept-q", Message("k")));
+    co_await sleep_for(50ms);
+    broker.kill();  // and no restart
+    const bool down = co_await eventually([&] { return !c.is_open(); });
+    REQUIRE(down);
+    co_await sleep_for(200ms);           // a few failed reconnection attempts
+    CHECK_FALSE(confs.front().ready());  // kept, waiting for the connection
+    co_await c.close();
+    int lost = 0;
+    for (const Confirmation& conf : confs) {
+      try {
+        co_await conf.wait(std::chrono::seconds(5));
+      } catch (const Error& e) {
+        if (e.errc() == Errc::kConnectionLost) ++lost;
+      }
+    }
+    CHECK(lost == 10);
+    bool threw = false;
+    try {
+      co_await p.wait_for_confirms(std::chrono::seconds(5));
+    } catch (const Error& e) {
+      threw = e.errc() == Errc::kConnectionLost;
+    }
+    CHECK(threw);
   });
 }

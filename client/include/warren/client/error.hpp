@@ -20,6 +20,7 @@ enum class Errc {
   kTimeout,             // a bounded wait (window, blocked, outage, close) ran out
   kNacked,              // the broker refused a confirmed publish (basic.nack)
   kProtocolError,       // the server sent something this client cannot parse
+  kReturned,            // a mandatory publish no queue took (basic.return, 312 NO_ROUTE)
 };
 
 const std::error_category& client_category() noexcept;

@@ -7,10 +7,21 @@
 //   - the socket's outbound buffer is over its cap,
 //   - the connection is down and being re-established,
 // then writes the message and returns a Confirmation. If the wait runs out
-// it throws Error(Errc::kTimeout); nothing is sent. A message written but not
-// yet confirmed when the connection drops is never silently dropped: its
-// Confirmation fails with Errc::kConnectionLost (it may or may not have
-// reached the queue; publish it again if you need at-least-once).
+// it throws Error(Errc::kTimeout); nothing is sent.
+//
+// A message written but not yet confirmed when the connection drops is never
+// silently dropped. By default its Confirmation fails with
+// Errc::kConnectionLost: it may or may not have reached the queue, and the
+// caller decides whether to publish it again. With
+// PublisherOptions::resend_unconfirmed the publisher keeps a copy of every
+// unconfirmed message and, once the connection is back (after topology
+// recovery), publishes them again in their original order, before anything
+// newer; their Confirmations keep waiting and resolve with the new
+// confirms. That is at-least-once: a message the broker had taken before it
+// died may arrive twice (deduplicate by message-id, see idempotency.hpp).
+// The kept messages fail with kConnectionLost only when the connection is
+// closed for good (close(), or auto_reconnect off); waits on them are
+// bounded by their timeouts as always.
 //
 // Thread: the connection's executor (see connection.hpp).
 
@@ -37,13 +48,31 @@ struct PublisherOptions {
   std::size_t confirm_window = 1000;
   // Upper bound for every wait inside publish().
   std::chrono::milliseconds wait_timeout{30000};
+  // Publish unconfirmed messages again after a reconnection instead of
+  // failing them (see the class comment). Needs `confirms`; costs a copy of
+  // each message while it is unconfirmed.
+  bool resend_unconfirmed = false;
   // Called (on the connection's executor) for every basic.return, i.e. a
-  // mandatory message that no queue took. Its Confirmation still resolves
-  // (RabbitMQ acks a returned message: it was handled, just not routed).
+  // mandatory message that no queue took, before its Confirmation resolves.
   std::function<void(const Returned&)> on_return;
 };
 
-enum class ConfirmResult { kAck, kNack };
+// The broker's verdict on one published message.
+//   kAck       taken by at least one queue (or not mandatory)
+//   kNack      refused by the broker (basic.nack)
+//   kReturned  mandatory, and no queue took it: the broker sent basic.return
+//              and then acked it (RabbitMQ's order); nothing was enqueued.
+//
+// How a return finds its message: with confirms on, a mandatory publish
+// carries the header `x-warren-publish-seq` (its publish sequence number on
+// the channel). The broker sends it back in basic.return, which names the
+// message exactly, even when earlier mandatory messages to the same exchange
+// and routing key are still unconfirmed. The header is removed from the
+// Returned given to on_return, but a mandatory message that is routed
+// reaches its consumers with it (as the .NET client's x-dotnet-pub-seq-no).
+// Without confirms, mandatory messages go out unchanged and returns are
+// reported through on_return only.
+enum class ConfirmResult { kAck, kNack, kReturned };
 
 // The broker's verdict on one published message.
 class Confirmation {
@@ -56,7 +85,8 @@ class Confirmation {
   // returns kAck at once.
   boost::asio::awaitable<ConfirmResult> wait(
       std::chrono::milliseconds timeout = std::chrono::milliseconds(60000)) const;
-  // wait(), and throws Error(kNacked) on a nack.
+  // wait(), and throws Error(kNacked) on a nack, Error(kReturned) (with the
+  // reply code, 312) on a return.
   boost::asio::awaitable<void> acked(
       std::chrono::milliseconds timeout = std::chrono::milliseconds(60000)) const;
 
@@ -71,18 +101,23 @@ class Publisher {
   Publisher() = default;
 
   // Sends one message (see the class comment for the waits). `mandatory`
-  // asks the broker to return it (on_return) when no queue takes it.
+  // asks the broker to return it (on_return; its Confirmation then says
+  // kReturned) when no queue takes it. Throws std::invalid_argument when
+  // the exchange name or routing key is longer than 255 bytes.
   boost::asio::awaitable<Confirmation> publish(std::string_view exchange,
                                                std::string_view routing_key, const Message& message,
                                                bool mandatory = false);
   // publish() then Confirmation::acked(): one round trip per message. Slow;
-  // prefer publishing a batch and then wait_for_confirms().
+  // prefer publishing a batch and then wait_for_confirms(). Throws
+  // Error(kReturned) when a mandatory message was not routed.
   boost::asio::awaitable<void> publish_confirmed(std::string_view exchange,
                                                  std::string_view routing_key,
                                                  const Message& message, bool mandatory = false);
-  // Waits until every message published so far is confirmed. Throws
-  // Error(kNacked) if any of them was nacked, kConnectionLost if any was lost
-  // in a disconnection, kTimeout after `timeout`.
+  // Waits until every message published so far is confirmed. Throws, for
+  // what happened since the previous call (in this order of precedence):
+  // the error of a message lost in a disconnection (kConnectionLost) or a
+  // channel error; Error(kNacked) if any was nacked; Error(kReturned) if any
+  // mandatory message came back unroutable; kTimeout after `timeout`.
   boost::asio::awaitable<void> wait_for_confirms(
       std::chrono::milliseconds timeout = std::chrono::milliseconds(60000));
 
@@ -90,6 +125,8 @@ class Publisher {
   std::uint64_t published() const;  // total since creation
   std::uint64_t nacked() const;
   std::uint64_t returned() const;
+  // Messages published again after reconnections (resend_unconfirmed).
+  std::uint64_t resent() const;
 
   // Closes the publisher's channel (after wait_for_confirms if you care).
   boost::asio::awaitable<void> close();
