@@ -250,7 +250,7 @@ function Inspector({ vhost, name }: { vhost: string; name: string }) {
       <form class="filters grid-filters" onSubmit={apply} role="search" aria-label="Filter messages">
         <label>
           Reason
-          <select value={form.reason} onChange={(e) => setForm({ ...form, reason: e.currentTarget.value })} name="reason">
+          <select value={form.reason} onChange={(e) => setForm({ ...form, reason: e.currentTarget.value })}>
             <option value="">any</option>
             {REASONS.map((r) => (
               <option key={r} value={r}>
@@ -262,7 +262,7 @@ function Inspector({ vhost, name }: { vhost: string; name: string }) {
         <label>
           Origin queue
           <input
-            name="original_queue"
+           
             list="dlq-sources"
             value={form.original_queue}
             onInput={(e) => setForm({ ...form, original_queue: e.currentTarget.value })}
@@ -275,19 +275,19 @@ function Inspector({ vhost, name }: { vhost: string; name: string }) {
         </label>
         <label>
           Routing key
-          <input name="routing_key" value={form.routing_key} onInput={(e) => setForm({ ...form, routing_key: e.currentTarget.value })} />
+          <input value={form.routing_key} onInput={(e) => setForm({ ...form, routing_key: e.currentTarget.value })} />
         </label>
         <label>
           Died after
-          <input name="since" type="datetime-local" step={1} value={form.since} onInput={(e) => setForm({ ...form, since: e.currentTarget.value })} />
+          <input type="datetime-local" step={1} value={form.since} onInput={(e) => setForm({ ...form, since: e.currentTarget.value })} />
         </label>
         <label>
           Died before
-          <input name="until" type="datetime-local" step={1} value={form.until} onInput={(e) => setForm({ ...form, until: e.currentTarget.value })} />
+          <input type="datetime-local" step={1} value={form.until} onInput={(e) => setForm({ ...form, until: e.currentTarget.value })} />
         </label>
         <label>
           Body contains
-          <input name="contains" value={form.contains} onInput={(e) => setForm({ ...form, contains: e.currentTarget.value })} />
+          <input value={form.contains} onInput={(e) => setForm({ ...form, contains: e.currentTarget.value })} />
         </label>
         <div class="filter-buttons">
           <button type="submit" class="primary">
@@ -470,6 +470,11 @@ function Inspector({ vhost, name }: { vhost: string; name: string }) {
             });
             setTask(t);
             clearSelection();
+            if (t.state !== 'running') {
+              // A small redrive can finish within the request that starts it.
+              notify(`Redrive ${t.state}: ${t.moved} moved, ${t.skipped} skipped.`, t.state === 'failed' ? 'error' : 'ok');
+              afterChange();
+            }
           } catch (e) {
             notify(errorText(e), 'error');
           }
@@ -662,14 +667,16 @@ function DeathTable({ deaths }: { deaths: Death[] }) {
 }
 
 function MessageDetail({ m }: { m: BrowsedMessage }) {
+  // Parsed from the text when possible, which keeps the sender's key order.
   const json = useMemo(() => {
-    if (m.payload_json !== undefined) return m.payload_json;
-    if (m.payload_encoding !== 'string') return undefined;
-    try {
-      return JSON.parse(m.payload);
-    } catch {
-      return undefined;
+    if (m.payload_encoding === 'string') {
+      try {
+        return JSON.parse(m.payload);
+      } catch {
+        /* not JSON text */
+      }
     }
+    return m.payload_json;
   }, [m]);
   const [view, setView] = useState<'json' | 'text' | 'hex'>(json !== undefined ? 'json' : m.payload_encoding === 'string' ? 'text' : 'hex');
   const { headers, ...props } = m.properties;

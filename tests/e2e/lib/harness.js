@@ -60,9 +60,10 @@ export async function startBroker(extraArgs = []) {
   };
 }
 
-export async function launchBrowser() {
+// A fresh browser context in a fresh, empty profile directory (removed on close).
+export async function launchBrowser(options = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-e2e-chromium-'));
-  const browser = await chromium.launch({
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     // Without these, chromium waits on network services this closed machine does not have.
@@ -75,14 +76,14 @@ export async function launchBrowser() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profile}`,
     ],
     timeout: 60000,
+    ...options,
   });
   return {
-    browser,
+    context,
     async close() {
-      await browser.close();
+      await context.close();
       fs.rmSync(profile, { recursive: true, force: true });
     },
   };

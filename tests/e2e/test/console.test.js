@@ -28,9 +28,9 @@ async function checkQueue(name) {
 describe('web console', () => {
   before(async () => {
     broker = await startBroker();
-    chrome = await launchBrowser();
-    context = await chrome.browser.newContext({ viewport: VIEWPORT, acceptDownloads: true });
-    page = await context.newPage();
+    chrome = await launchBrowser({ viewport: VIEWPORT, acceptDownloads: true });
+    context = chrome.context;
+    page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.error('page error:', e.message));
     conn = await amqp.connect(broker.amqpUrl);
     ch = await conn.createChannel();
@@ -114,7 +114,7 @@ describe('web console', () => {
     await page.getByRole('heading', { name: /Queue e2e\.dead/ }).waitFor();
     await page.getByLabel('From exchange').fill('e2e.dlx');
     await page.getByRole('button', { name: 'Bind', exact: true }).click();
-    await page.getByRole('cell', { name: 'e2e.dlx' }).waitFor();
+    await page.getByRole('cell', { name: 'e2e.dlx', exact: true }).waitFor();
 
     // Two work queues that dead-letter into it.
     for (const [name, extra] of [
@@ -191,12 +191,12 @@ describe('web console', () => {
     await eventually(async () => (await rows().count()) === 4, 10000, '4 bad orders');
     for (const t of await rows().locator('td.preview').allTextContents()) assert.match(t, /"kind":"bad"/);
     // Routing key
-    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
     await page.getByLabel('Routing key').fill('e2e.work2');
     await page.getByRole('button', { name: 'Apply filter' }).click();
     await eventually(async () => (await rows().count()) === 5, 10000, '5 with routing key e2e.work2');
     // Time range: everything died in the last hour, nothing after an hour from now.
-    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
     const local = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
     await page.getByLabel('Died after').fill(local(new Date(Date.now() + 3600 * 1000)));
     await page.getByRole('button', { name: 'Apply filter' }).click();
@@ -204,7 +204,7 @@ describe('web console', () => {
     await page.getByLabel('Died after').fill(local(new Date(Date.now() - 3600 * 1000)));
     await page.getByRole('button', { name: 'Apply filter' }).click();
     await eventually(async () => (await rows().count()) === 13, 10000, 'all 13 in the last hour');
-    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
 
     // One message in detail: properties, headers, x-death table, JSON / text / hex body.
     const first = rows().first();
@@ -229,7 +229,7 @@ describe('web console', () => {
     await rows().last().getByRole('button', { name: 'Show' }).click();
     await eventually(async () => /00 01 02 ff fe/.test(await page.locator('tr.detail pre.body').last().textContent()), 5000, 'hex of binary body');
     await screenshot(page, 'dlq-binary-message');
-    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
 
     // Browsing consumed nothing.
     assert.equal(await checkQueue('e2e.dead'), 13);
@@ -294,7 +294,7 @@ describe('web console', () => {
     await see("4 moved to 'e2e.parking'");
     assert.equal(await checkQueue('e2e.parking'), 4);
     assert.equal(await checkQueue('e2e.dead'), 5); // the 5 expired ones stay: they did not match
-    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
     await eventually(async () => (await rows().count()) === 5, 10000, '5 left');
   });
 
@@ -351,7 +351,7 @@ describe('web console', () => {
 
   test('queue detail: charts, arguments, bindings, publish and get', T, async () => {
     await page.goto(broker.httpUrl + '/#/queues/%2F/e2e.work');
-    await page.getByRole('cell', { name: 'x-dead-letter-exchange' }).waitFor();
+    await page.getByRole('rowheader', { name: 'x-dead-letter-exchange' }).waitFor();
     await page.getByRole('textbox', { name: 'Payload' }).fill('hello from the console');
     await page.getByRole('button', { name: 'Publish message' }).click();
     await see('Message published and routed');
@@ -408,6 +408,32 @@ describe('web console', () => {
     await page.getByRole('link', { name: 'e2e.dead' }).waitFor();
   });
 
+  test('the queue list stays fast with 10,000 queues (server-side paging)', T, async () => {
+    const c = await conn.createChannel();
+    const declared = [];
+    for (let i = 0; i < 10000; i++) declared.push(c.assertQueue(`bulk-${String(i).padStart(5, '0')}`, { durable: false }));
+    await Promise.all(declared);
+    await c.close();
+    const requests = [];
+    page.on('request', (r) => r.url().includes('/api/queues?') && requests.push(r.url()));
+    const t0 = Date.now();
+    await page.goto(broker.httpUrl + '/#/queues');
+    await eventually(async () => /of 10,0\d\d/.test(await page.locator('nav.pager').textContent()) || /10,0\d\d queues/.test(await page.locator('nav.pager').textContent()), 15000, 'the pager to count 10,000+ queues');
+    const elapsed = Date.now() - t0;
+    assert.equal(await page.locator('tbody tr').count(), 50, 'one page of 50 rows');
+    assert.ok(requests.every((u) => /page_size=50/.test(u)), 'every listing asks for one page');
+    assert.ok(elapsed < 5000, `the list showed in ${elapsed} ms`);
+    // Filtering and paging go to the server too.
+    await page.getByLabel('Filter by name').fill('bulk-0999');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await eventually(async () => (await page.locator('tbody tr').count()) === 10, 10000, '10 matches for bulk-0999');
+    await page.getByLabel('Filter by name').fill('');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await eventually(async () => /Page 2 of/.test(await page.locator('nav.pager').textContent()), 10000, 'page 2');
+    await screenshot(page, 'queues-10000');
+  });
+
   test('a session that expires, or a user who loses access, goes back to the login page', T, async () => {
     await page.goto(broker.httpUrl + '/#/queues');
     await page.evaluate(() => {
@@ -424,7 +450,8 @@ describe('web console', () => {
     await page.getByLabel('User name').fill('ops');
     await page.getByLabel('Password').fill('ops-pass');
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await page.goto(broker.httpUrl + '/#/overview');
     assert.equal((await http(broker, 'DELETE', '/api/users/ops')).status, 204);
     await see('You were logged out', { exact: false });
     assert.match(await page.locator('.notice').textContent(), /Login failed/);
