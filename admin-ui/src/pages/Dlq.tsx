@@ -7,7 +7,7 @@ import { Fragment } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, errorText, qpath } from '../api';
 import { act, Confirm, Dialog, ErrorBox, notify, usePoll } from '../components';
-import { bytes, hexDump, num, payloadBytes, time } from '../format';
+import { bytes, hexDump, num, payloadBytes, time, vhostLabel } from '../format';
 import { link } from '../router';
 import type { BrowsedMessage, BrowsePage, Death, Paged, Queue, RedriveTask } from '../types';
 
@@ -234,7 +234,7 @@ function Inspector({ vhost, name }: { vhost: string; name: string }) {
   return (
     <section>
       <p class="crumbs">
-        <a href={link('dlq')}>DLQ inspector</a> / {vhost} / <a href={link('queues', vhost, name)}>queue page</a>
+        <a href={link('dlq')}>DLQ inspector</a> · vhost {vhostLabel(vhost)} · <a href={link('queues', vhost, name)}>queue page</a>
       </p>
       <div class="title-row">
         <h1>
