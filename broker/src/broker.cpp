@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "connection.hpp"
+#include "delayed_messages.hpp"
 #include "log.hpp"
 #include "password.hpp"
 #include "persister.hpp"
@@ -171,6 +172,7 @@ bool Broker::add_vhost(const std::string& name, VHostMetadata metadata) {
   if (vhosts_.contains(name)) return false;
   auto vhost = std::make_unique<VHost>(io_, name);
   vhost->set_persister(persister_.get());
+  vhost->set_delayed(delayed_.get());
   vhosts_.emplace(name, std::move(vhost));
   return true;
 }

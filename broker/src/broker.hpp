@@ -20,6 +20,7 @@
 namespace warren::broker {
 
 class Connection;
+class DelayedMessages;
 class Persister;
 
 // A broker user. The password is kept only as a salted hash in RabbitMQ's
@@ -111,6 +112,7 @@ class Broker {
   // How long opening the store and recovering took at start-up.
   std::int64_t recovery_ms() const { return recovery_ms_; }
   Persister* persister() const { return persister_.get(); }
+  DelayedMessages* delayed() const { return delayed_.get(); }
   std::uint64_t memory_limit() const { return memory_limit_; }
   std::size_t connection_count() const { return connections_.size(); }
 
@@ -146,6 +148,7 @@ class Broker {
                           const Permission& permission);
   void forget_permissions(const std::string& vhost, const std::string& user);
   std::unique_ptr<Persister> persister_;
+  std::unique_ptr<DelayedMessages> delayed_;  // after persister_: destroyed before it
   bool restoring_ = false;
   bool clean_start_ = false;
   bool storage_alarm_ = false;  // disk_low_ || write_failing_

@@ -2,9 +2,11 @@
 // the records of vhosts, users and permissions. Exchanges, queues and
 // bindings are recorded by VHost (vhost.cpp), messages by Queue.
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <unordered_map>
@@ -12,6 +14,7 @@
 #include "broker.hpp"
 #include "connection.hpp"
 #include "definition_records.hpp"
+#include "delayed_messages.hpp"
 #include "log.hpp"
 #include "password.hpp"
 #include "persister.hpp"
@@ -59,6 +62,9 @@ void Broker::open_storage() {
   persister_ = std::make_unique<Persister>(
       io_, std::move(stores).value(),
       config_.durability == "os" ? storage::Durability::kOs : storage::Durability::kFsync);
+  delayed_ = std::make_unique<DelayedMessages>(
+      io_, persister_.get(), [this](const std::string& name) { return find_vhost(name); },
+      config_.delayed_memory_window);
   const bool recovered = recover();
   if (!recovered) {
     // First start: the defaults RabbitMQ creates, recorded like any change.
@@ -150,13 +156,39 @@ bool Broker::recover() {
   // Messages: each queue's state record says what the store holds; a state
   // without a queue is left over from a deletion cut short by a crash.
   std::uint64_t message_count = 0;
+  std::optional<std::string> delayed_state;
   for (const auto& state : value_or_throw(messages.states(), "reading queue states")) {
+    if (state.queue == DelayedMessages::kTimeline) {
+      delayed_state = state.bytes;
+      continue;
+    }
     highest_id = std::max(highest_id, state.queue);
     auto it = queues.find(state.queue);
     auto decoded_state = decode_queue_state(state.bytes);
     if (it == queues.end() || !decoded_state) {
       persister_->delete_queue(state.queue);
       continue;
+    }
+    // Messages waiting to be retried: the queue's timeline (small records,
+    // no bodies), by sequence.
+    std::map<std::uint64_t, Queue::RestoredWait> waiting;
+    std::vector<storage::ScheduledEntry> scheduled;
+    for (std::uint64_t due = 0, id = 0;;) {
+      scheduled.clear();
+      const storage::Status status =
+          messages.read_scheduled(state.queue, due, id, kRecoveryReadChunk, scheduled);
+      if (!status.ok()) throw std::runtime_error("reading waiting messages: " + status.to_string());
+      for (const auto& s : scheduled) {
+        auto record = decode_waiting(s.bytes);
+        if (!record) {
+          persister_->unschedule(state.queue, s.due, s.id);
+          continue;
+        }
+        waiting[s.id] = Queue::RestoredWait{s.due, record->acquired_count, record->delivery_count};
+      }
+      if (scheduled.size() < kRecoveryReadChunk) break;
+      due = scheduled.back().due;
+      id = scheduled.back().id + 1;
     }
     std::vector<Queue::Entry> entries;
     std::vector<storage::StoredMessage> chunk;
@@ -176,6 +208,10 @@ bool Broker::recover() {
         }
         if (message->transient) {
           persister_->remove(state.queue, stored.seq);
+          if (auto w = waiting.find(stored.seq); w != waiting.end()) {
+            persister_->unschedule(state.queue, w->second.due_unix_ms, stored.seq);
+            waiting.erase(w);
+          }
           continue;
         }
         Queue::Entry entry;
@@ -188,15 +224,28 @@ bool Broker::recover() {
       from = chunk.back().seq + 1;
     }
     message_count += entries.size();
-    it->second->restore(std::move(entries), *decoded_state, clean_start_);
+    // A wait whose message is gone (acked in a batch cut short) is dropped.
+    for (auto w = waiting.begin(); w != waiting.end();) {
+      const bool found = std::ranges::binary_search(entries, w->first, {}, &Queue::Entry::seq);
+      if (found) {
+        ++w;
+      } else {
+        persister_->unschedule(state.queue, w->second.due_unix_ms, w->first);
+        w = waiting.erase(w);
+      }
+    }
+    it->second->restore(std::move(entries), waiting, *decoded_state, clean_start_);
   }
   reserve_queue_ids(highest_id);
+  delayed_->recover(delayed_state ? &*delayed_state : nullptr);
   if (stale_bindings > 0) log_info("recovery: dropped {} stale binding records", stale_bindings);
   const bool recovered = !vhost_records.empty();
   if (recovered) {
-    log_info("recovered {} vhosts, {} users, {} durable queues, {} messages (after a {})",
-             vhosts_.size(), users_.size(), queues.size(), message_count,
-             clean_start_ ? "clean stop" : "crash");
+    log_info(
+        "recovered {} vhosts, {} users, {} durable queues, {} messages, {} delayed messages "
+        "(after a {})",
+        vhosts_.size(), users_.size(), queues.size(), message_count, delayed_->pending(),
+        clean_start_ ? "clean stop" : "crash");
   }
   return recovered;
 }

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "connection.hpp"
+#include "delayed_messages.hpp"
 #include "deliver_frame.hpp"
 #include "persister.hpp"
 #include "vhost.hpp"
@@ -412,8 +413,9 @@ void Channel::settle_one(Unacked& u, TxAck::Kind kind, std::uint32_t delay_ms) {
                         std::chrono::milliseconds(delay_ms));
   } else if (kind == TxAck::Kind::kRejectRequeue || kind == TxAck::Kind::kReturn) {
     const bool failed = kind == TxAck::Kind::kRejectRequeue;
-    queue.requeue(Queue::Entry{std::move(u.message), u.seq, true, u.expires_at,
-                               u.acquired_count + 1, u.delivery_count + (failed ? 1u : 0u)});
+    queue.return_entry(Queue::Entry{std::move(u.message), u.seq, true, u.expires_at,
+                                    u.acquired_count + 1, u.delivery_count + (failed ? 1u : 0u)},
+                       failed);
   } else if (kind == TxAck::Kind::kRejectDrop) {
     // In the same storage batch as the dead-lettered copy: atomic.
     queue.dead_letter(u.message, "rejected");
@@ -669,6 +671,13 @@ MaybeError Channel::publish_complete() {
 }
 
 bool Channel::route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory) {
+  if (exchange.delayed() && vhost().delayed() != nullptr) {
+    if (auto delay = DelayedMessages::delay_of(*message)) {
+      vhost().delayed()->add(vhost(), exchange, std::move(message), *delay,
+                             mandatory ? this : nullptr, alive_);
+      return true;
+    }
+  }
   vhost().route(exchange, message->routing_key, message->properties, route_scratch_);
   if (route_scratch_.empty()) {
     if (mandatory) send_return(*message, protocol::kNoRoute, "NO_ROUTE");
@@ -678,6 +687,10 @@ bool Channel::route_and_enqueue(const Exchange& exchange, MessagePtr message, bo
   for (Queue* q : route_scratch_)
     accepted = q->publish(message) && accepted;
   return accepted;
+}
+
+void Channel::return_unroutable(const Message& message) {
+  send_return(message, protocol::kNoRoute, "NO_ROUTE");
 }
 
 void Channel::send_return(const Message& message, std::uint16_t code, std::string_view text) {

@@ -68,6 +68,9 @@ class Channel {
   // Direct reply-to: delivers a reply published to this channel's
   // amq.rabbitmq.reply-to.<token> name (no queue, no ack).
   void deliver_direct_reply(const Message& message);
+  // basic.return 312 NO_ROUTE for a mandatory publish found unroutable later
+  // (a delayed message that came due).
+  void return_unroutable(const Message& message);
 
   // Sends the publisher confirms accumulated while processing input.
   void flush_confirms();

@@ -19,6 +19,9 @@ struct Config {
   // Publishers are blocked while the data dir's disk has less free space
   // than this (RabbitMQ's disk_free_limit, same default).
   std::uint64_t disk_free_limit = 50'000'000;
+  // Delayed messages (x-delayed-message exchanges) held in memory; the rest
+  // wait in the store only.
+  std::size_t delayed_memory_window = 10'000;
   std::string bind = "0.0.0.0";
   std::uint16_t amqp_port = 5672;  // 0 picks an ephemeral port
   std::uint16_t http_port = 15672;

@@ -75,6 +75,10 @@ std::shared_ptr<Message> dead_lettered_copy(const Message& original, std::string
     protocol::set_field(headers, "x-first-death-queue", std::string(queue));
     protocol::set_field(headers, "x-first-death-reason", std::string(reason));
   }
+  // As RabbitMQ 3.13+: the newest death, rewritten each time.
+  protocol::set_field(headers, "x-last-death-exchange", original.exchange);
+  protocol::set_field(headers, "x-last-death-queue", std::string(queue));
+  protocol::set_field(headers, "x-last-death-reason", std::string(reason));
   props.headers = std::move(headers);
 
   auto copy = std::make_shared<Message>();

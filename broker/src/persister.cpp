@@ -102,6 +102,30 @@ void Persister::set_state(QueueId queue, std::string bytes) {
   added();
 }
 
+void Persister::schedule(storage::TimelineId timeline, std::uint64_t due, std::uint64_t id,
+                         std::string bytes) {
+  open_schedules_[ScheduleKey{timeline, due, id}] = open_.message_ops.size();
+  open_.message_ops.push_back(
+      {storage::MessageOp::Kind::kSchedule, timeline, due, id, std::move(bytes)});
+  open_.cancelled.push_back(false);
+  ++open_.live_ops;
+  added();
+}
+
+void Persister::unschedule(storage::TimelineId timeline, std::uint64_t due, std::uint64_t id) {
+  if (auto it = open_schedules_.find(ScheduleKey{timeline, due, id}); it != open_schedules_.end()) {
+    open_.cancelled[it->second] = true;
+    --open_.live_ops;
+    open_.message_ops[it->second].bytes = std::string();
+    open_schedules_.erase(it);
+    return;
+  }
+  open_.message_ops.push_back({storage::MessageOp::Kind::kUnschedule, timeline, due, id, {}});
+  open_.cancelled.push_back(false);
+  ++open_.live_ops;
+  added();
+}
+
 void Persister::delete_queue(QueueId queue) {
   open_.deleted_queues.push_back(queue);
   added();
@@ -131,6 +155,7 @@ void Persister::submit() {
     open_ = Batch{};
     open_appends_.clear();
     open_states_.clear();
+    open_schedules_.clear();
     ++open_batch_id_;
     for (auto& done : completions)
       done();
@@ -140,6 +165,7 @@ void Persister::submit() {
   ++open_batch_id_;
   open_appends_.clear();
   open_states_.clear();
+  open_schedules_.clear();
   {
     std::lock_guard lock(mutex_);
     handed_over_ = std::move(open_);

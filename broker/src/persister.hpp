@@ -58,6 +58,11 @@ class Persister {
   void remove(QueueId queue, Sequence seq);
   void purge(QueueId queue, Sequence first, Sequence last);
   void set_state(QueueId queue, std::string bytes);
+  // Timelines (see message_store.hpp): an entry scheduled and unscheduled
+  // within one open batch is not written, like an append and its remove.
+  void schedule(storage::TimelineId timeline, std::uint64_t due, std::uint64_t id,
+                std::string bytes);
+  void unschedule(storage::TimelineId timeline, std::uint64_t due, std::uint64_t id);
   void delete_queue(QueueId queue);
   void put_definition(storage::MetadataKind kind, std::string key, std::string value);
   void remove_definition(storage::MetadataKind kind, std::string key);
@@ -89,6 +94,19 @@ class Persister {
     }
   };
 
+  struct ScheduleKey {
+    storage::TimelineId timeline;
+    std::uint64_t due;
+    std::uint64_t id;
+    bool operator==(const ScheduleKey&) const = default;
+  };
+  struct ScheduleKeyHash {
+    std::size_t operator()(const ScheduleKey& k) const noexcept {
+      return std::hash<std::uint64_t>()(
+          (k.timeline * 0x9E3779B97F4A7C15ull ^ k.due) * 0xC2B2AE3D27D4EB4Full ^ k.id);
+    }
+  };
+
   struct Batch {
     std::vector<storage::MessageOp> message_ops;
     std::vector<bool> cancelled;  // parallel to message_ops
@@ -116,6 +134,7 @@ class Persister {
   Batch open_;
   std::unordered_map<MessageKey, std::size_t, MessageKeyHash> open_appends_;
   std::unordered_map<QueueId, std::size_t> open_states_;  // queue -> its kState op
+  std::unordered_map<ScheduleKey, std::size_t, ScheduleKeyHash> open_schedules_;
   std::uint64_t ops_added_ = 0;
   std::uint64_t open_batch_id_ = 1;
   bool submit_posted_ = false;

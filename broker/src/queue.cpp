@@ -1,7 +1,9 @@
 #include "queue.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <unordered_set>
 
 #include "channel.hpp"
 #include "consumer.hpp"
@@ -13,7 +15,24 @@ namespace warren::broker {
 
 namespace {
 std::uint64_t g_next_queue_id = 1;
+
+// An integer, floating-point or decimal argument as a double.
+std::optional<double> number_of(const protocol::FieldValue& v) {
+  if (auto n = v.as_int()) return static_cast<double>(*n);
+  if (const auto* f = std::get_if<float>(&v.value)) return *f;
+  if (const auto* d = std::get_if<double>(&v.value)) return *d;
+  if (const auto* d = std::get_if<protocol::Decimal>(&v.value)) {
+    return static_cast<double>(d->value) / std::pow(10.0, d->scale);
+  }
+  return std::nullopt;
 }
+
+std::chrono::steady_clock::time_point steady_from_unix_ms(std::uint64_t unix_ms) {
+  const std::int64_t left = static_cast<std::int64_t>(unix_ms) - unix_ms_now();
+  return std::chrono::steady_clock::now() +
+         std::chrono::milliseconds(std::max<std::int64_t>(0, left));
+}
+}  // namespace
 
 std::uint64_t allocate_queue_id() {
   return g_next_queue_id++;
@@ -64,6 +83,21 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
     if (*v->as_string() == "reject-publish") overflow_ = Overflow::kRejectPublish;
     if (*v->as_string() == "reject-publish-dlx") overflow_ = Overflow::kRejectPublishDlx;
   }
+  if (const auto* v = protocol::find_field(args, "x-delayed-retry-type"); v && v->as_string()) {
+    const std::string& type = *v->as_string();
+    if (type == "all") retry_type_ = RetryType::kAll;
+    if (type == "failed") retry_type_ = RetryType::kFailed;
+    if (type == "returned") retry_type_ = RetryType::kReturned;
+  }
+  if (const auto* v = protocol::find_field(args, "x-delayed-retry-min")) {
+    retry_min_ms_ = v->as_int().value_or(0);
+  }
+  if (const auto* v = protocol::find_field(args, "x-delayed-retry-max")) {
+    retry_max_ms_ = v->as_int().value_or(0);
+  }
+  if (const auto* v = protocol::find_field(args, "x-delayed-retry-multiplier")) {
+    retry_multiplier_ = number_of(*v);
+  }
 }
 
 Queue::~Queue() = default;
@@ -106,6 +140,36 @@ std::optional<std::string> Queue::validate_arguments(const protocol::FieldTable&
              "reject-publish-dlx";
     }
   }
+  const protocol::FieldValue* retry_type = protocol::find_field(args, "x-delayed-retry-type");
+  if (retry_type != nullptr) {
+    const std::string* type = retry_type->as_string();
+    if (type == nullptr ||
+        (*type != "disabled" && *type != "all" && *type != "failed" && *type != "returned")) {
+      return "invalid arg 'x-delayed-retry-type': expected disabled, all, failed or returned";
+    }
+  }
+  for (const char* name : {"x-delayed-retry-min", "x-delayed-retry-max"}) {
+    if (const auto* v = protocol::find_field(args, name)) {
+      auto n = v->as_int();
+      if (!n) return std::string("invalid arg '") + name + "': expected an integer";
+      if (*n < 0) {
+        return std::string("invalid arg '") + name + "': {value_negative," + std::to_string(*n) +
+               "}";
+      }
+    }
+  }
+  if (retry_type != nullptr && retry_type->as_string() != nullptr &&
+      *retry_type->as_string() != "disabled" &&
+      protocol::find_field(args, "x-delayed-retry-min") == nullptr) {
+    return "invalid arg 'x-delayed-retry-min': required when x-delayed-retry-type is '" +
+           *retry_type->as_string() + "'";
+  }
+  if (const auto* v = protocol::find_field(args, "x-delayed-retry-multiplier")) {
+    auto m = number_of(*v);
+    if (!m || !std::isfinite(*m) || *m < 1) {
+      return "invalid arg 'x-delayed-retry-multiplier': expected a number of at least 1";
+    }
+  }
   for (const char* name : {"x-dead-letter-exchange", "x-dead-letter-routing-key"}) {
     const auto* v = protocol::find_field(args, name);
     if (v != nullptr && v->as_string() == nullptr) {
@@ -143,18 +207,32 @@ void Queue::discard_stored(std::uint64_t seq, const Message& message) {
   write_state();
 }
 
-void Queue::restore(std::vector<Entry> entries, const QueueStateRecord& state, bool clean_stop) {
+void Queue::restore(std::vector<Entry> entries,
+                    const std::map<std::uint64_t, RestoredWait>& waiting,
+                    const QueueStateRecord& state, bool clean_stop) {
   next_seq_ = std::max(next_seq_, state.next_seq);
   delivered_upto_ = state.delivered_upto;
   for (Entry& entry : entries) {
     next_seq_ = std::max(next_seq_, entry.seq + 1);
     entry.redelivered = !clean_stop || entry.seq <= delivered_upto_;
-    if (entry.expires_at != std::chrono::steady_clock::time_point::max()) may_expire_ = true;
     ++stored_count_;
     stored_bytes_ += entry.message->body.size();
+    if (auto wait = waiting.find(entry.seq); wait != waiting.end()) {
+      entry.redelivered = true;
+      entry.acquired_count = wait->second.acquired_count;
+      entry.delivery_count = wait->second.delivery_count;
+      waiting_.emplace(steady_from_unix_ms(wait->second.due_unix_ms),
+                       Waiting{std::move(entry), wait->second.due_unix_ms});
+      continue;
+    }
+    if (entry.expires_at != std::chrono::steady_clock::time_point::max()) {
+      may_expire_ = true;
+      expiry_index_.emplace(entry.expires_at, entry.seq);
+    }
     ready_bytes_ += entry.message->body.size();
     ready_.push_back(std::move(entry));
   }
+  arm_waiting_timer();
   if (max_priority_) {
     std::stable_sort(ready_.begin(), ready_.end(), [this](const Entry& a, const Entry& b) {
       return priority_of(a) > priority_of(b);
@@ -197,6 +275,7 @@ bool Queue::publish(MessagePtr message) {
     entry.expires_at = std::chrono::steady_clock::now() + ttl;
     may_expire_ = true;
   }
+  index_expiry(entry);
   if (overflow_ != Overflow::kDropHead && would_overflow(*entry.message)) {
     // reject-publish(-dlx): this queue refuses the message; the publisher
     // gets a nack under confirms.
@@ -235,12 +314,51 @@ void Queue::expire_head() {
     dead_letter(entry.message, "expired");
     discard_stored(entry.seq, *entry.message);
   }
+  expire_indexed(now);
   arm_expiry_timer();
 }
 
+void Queue::index_expiry(const Entry& entry) {
+  // A queue TTL alone keeps deadlines in queue order (the head expires
+  // first); only a message's own TTL can expire before the ones ahead.
+  if (entry.message->ttl_ms < 0 ||
+      entry.expires_at == std::chrono::steady_clock::time_point::max()) {
+    return;
+  }
+  expiry_index_.emplace(entry.expires_at, entry.seq);
+}
+
+void Queue::expire_indexed(std::chrono::steady_clock::time_point now) {
+  std::unordered_set<std::uint64_t> due;
+  while (!expiry_index_.empty() && expiry_index_.begin()->first <= now) {
+    due.insert(expiry_index_.begin()->second);
+    expiry_index_.erase(expiry_index_.begin());
+  }
+  if (due.empty()) return;
+  // One pass (rare: only when an indexed deadline passed): the expired ones
+  // leave in queue order, the rest keep theirs.
+  std::deque<Entry> kept;
+  std::vector<Entry> expired;
+  for (Entry& entry : ready_) {
+    if (due.contains(entry.seq) && entry.expires_at <= now) {
+      expired.push_back(std::move(entry));
+    } else {
+      kept.push_back(std::move(entry));
+    }
+  }
+  ready_ = std::move(kept);
+  for (Entry& entry : expired) {
+    ready_bytes_ -= entry.message->body.size();
+    dead_letter(entry.message, "expired");
+    discard_stored(entry.seq, *entry.message);
+  }
+}
+
 void Queue::arm_expiry_timer() {
-  if (ready_.empty() || deleted_) return;
-  const auto deadline = ready_.front().expires_at;
+  if (deleted_) return;
+  auto deadline =
+      ready_.empty() ? std::chrono::steady_clock::time_point::max() : ready_.front().expires_at;
+  if (!expiry_index_.empty()) deadline = std::min(deadline, expiry_index_.begin()->first);
   if (deadline == std::chrono::steady_clock::time_point::max() || deadline == timer_deadline_) {
     return;
   }
@@ -280,7 +398,40 @@ void Queue::requeue(Entry entry) {
                  : std::upper_bound(ready_.begin(), ready_.end(), entry.seq,
                                     [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
   ready_bytes_ += entry.message->body.size();
+  index_expiry(entry);
   ready_.insert(pos, std::move(entry));
+}
+
+std::optional<std::chrono::milliseconds> Queue::retry_delay(const Entry& entry, bool failed) const {
+  switch (retry_type_) {
+    case RetryType::kDisabled:
+      return std::nullopt;
+    case RetryType::kFailed:
+      if (!failed) return std::nullopt;
+      break;
+    case RetryType::kReturned:
+      if (failed) return std::nullopt;
+      break;
+    case RetryType::kAll:
+      break;
+  }
+  // SEMANTICS.md: min * max(1, dc) (RabbitMQ 4.3), or min * m^(max(1, dc) - 1)
+  // with Warren's multiplier; capped by max when there is one.
+  const double attempts = std::max<double>(1, entry.delivery_count);
+  double delay = retry_multiplier_ ? static_cast<double>(retry_min_ms_) *
+                                         std::pow(*retry_multiplier_, attempts - 1)
+                                   : static_cast<double>(retry_min_ms_) * attempts;
+  if (retry_max_ms_) delay = std::min(delay, static_cast<double>(*retry_max_ms_));
+  constexpr double kLongest = 100.0 * 365 * 24 * 3600 * 1000;  // keeps the cast defined
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::min(delay, kLongest)));
+}
+
+void Queue::return_entry(Entry entry, bool failed) {
+  if (auto delay = retry_delay(entry, failed)) {
+    requeue_after(std::move(entry), *delay);
+  } else {
+    requeue(std::move(entry));
+  }
 }
 
 void Queue::requeue_after(Entry entry, std::chrono::milliseconds delay) {
@@ -290,8 +441,13 @@ void Queue::requeue_after(Entry entry, std::chrono::milliseconds delay) {
     return;
   }
   const auto due = std::chrono::steady_clock::now() + delay;
+  const auto due_unix_ms = static_cast<std::uint64_t>(unix_ms_now() + delay.count());
+  if (stores(*entry.message)) {
+    store_->schedule(id_, due_unix_ms, entry.seq,
+                     encode_waiting(WaitingRecord{entry.acquired_count, entry.delivery_count}));
+  }
   const bool earliest = waiting_.empty() || due < waiting_.begin()->first;
-  waiting_.emplace(due, std::move(entry));
+  waiting_.emplace(due, Waiting{std::move(entry), due_unix_ms});
   if (earliest) arm_waiting_timer();
 }
 
@@ -310,7 +466,11 @@ void Queue::release_due() {
   if (deleted_) return;
   const auto now = std::chrono::steady_clock::now();
   while (!waiting_.empty() && waiting_.begin()->first <= now) {
-    requeue(std::move(waiting_.begin()->second));
+    Waiting& waiting = waiting_.begin()->second;
+    if (stores(*waiting.entry.message)) {
+      store_->unschedule(id_, waiting.due_unix_ms, waiting.entry.seq);
+    }
+    requeue(std::move(waiting.entry));
     waiting_.erase(waiting_.begin());
   }
   arm_waiting_timer();
@@ -413,6 +573,7 @@ std::size_t Queue::purge() {
   }
   ready_.clear();
   ready_bytes_ = 0;
+  expiry_index_.clear();
   return n;
 }
 
@@ -463,6 +624,7 @@ void Queue::mark_deleted() {
   if (waiting_timer_) waiting_timer_->cancel();
   waiting_.clear();
   ready_.clear();
+  expiry_index_.clear();
   consumers_.clear();
 }
 

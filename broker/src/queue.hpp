@@ -107,13 +107,26 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // The message with sequence `seq` left the queue for good (acked,
   // dead-lettered, dropped): removes it from the store.
   void discard_stored(std::uint64_t seq, const Message& message);
+  // A message waiting to be retried, as recovered from the queue's timeline.
+  struct RestoredWait {
+    std::uint64_t due_unix_ms = 0;
+    std::uint32_t acquired_count = 0;
+    std::uint32_t delivery_count = 0;
+  };
   // Start-up: the recovered messages, in sequence order, and the state record.
   // After a crash (`clean_stop` false) every one comes back redelivered.
-  void restore(std::vector<Entry> entries, const QueueStateRecord& state, bool clean_stop);
+  // Messages found in `waiting` (by sequence) wait again until their due time.
+  void restore(std::vector<Entry> entries, const std::map<std::uint64_t, RestoredWait>& waiting,
+               const QueueStateRecord& state, bool clean_stop);
 
   // Appends a message and hands it to a consumer if one can take it.
   // Returns false when the queue refused it (x-overflow reject-publish*).
   bool publish(MessagePtr message);
+  // A delivered message came back (nack/reject with requeue, a closed
+  // channel, basic.recover); `failed` when the return raised its delivery
+  // count. The queue's delayed-retry policy decides whether it waits first
+  // (see SEMANTICS.md); otherwise it is requeued.
+  void return_entry(Entry entry, bool failed);
   // Puts delivered-but-unacked messages back at their original positions,
   // marked redelivered. Does not dispatch (the caller calls dispatch() once).
   // A message whose delivery count passed x-delivery-limit is dead-lettered
@@ -124,6 +137,9 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // dead-lettered instead of waiting). It counts in the depth, not as ready.
   void requeue_after(Entry entry, std::chrono::milliseconds delay);
   std::size_t waiting_count() const { return waiting_.size(); }
+  // Everything the queue holds: ready, delivered-but-unacked and waiting to
+  // be retried (the admin API's `messages`).
+  std::uint64_t depth() const { return ready_.size() + unacked_ + waiting_.size(); }
 
   // Delivers ready messages to consumers while any has capacity.
   void dispatch();
@@ -168,6 +184,11 @@ class Queue : public std::enable_shared_from_this<Queue> {
   void write_state();
   void delivered(const Entry& entry);
   void arm_expiry_timer();
+  // Per-message TTLs make messages expire out of order: those behind the
+  // head are found through expiry_index_.
+  void index_expiry(const Entry& entry);
+  void expire_indexed(std::chrono::steady_clock::time_point now);
+  std::optional<std::chrono::milliseconds> retry_delay(const Entry& entry, bool failed) const;
   Entry pop_ready_front();
   bool over_limit() const;
   bool would_overflow(const Message& message) const;
@@ -213,9 +234,21 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // x-single-active-consumer: only the first registered consumer receives.
   bool single_active_consumer_ = false;
   std::uint64_t ready_bytes_ = 0;
-  // Messages nacked with a delay, by due time (in memory: after a restart a
-  // stored one is ready at once).
-  std::multimap<std::chrono::steady_clock::time_point, Entry> waiting_;
+  // x-delayed-retry-*: which returns wait, and for how long.
+  enum class RetryType { kDisabled, kAll, kFailed, kReturned };
+  RetryType retry_type_ = RetryType::kDisabled;
+  std::int64_t retry_min_ms_ = 0;
+  std::optional<std::int64_t> retry_max_ms_;
+  std::optional<double> retry_multiplier_;
+  // Messages waiting to be retried (nack with delay, the retry policy), by
+  // due time. A stored one is also on the queue's timeline in the store
+  // (keyed by its Unix due time and sequence), so it waits again after a
+  // restart.
+  struct Waiting {
+    Entry entry;
+    std::uint64_t due_unix_ms = 0;
+  };
+  std::multimap<std::chrono::steady_clock::time_point, Waiting> waiting_;
   std::unique_ptr<boost::asio::steady_timer> waiting_timer_;
   // Storage: set for a durable, non-exclusive queue of a broker with a store.
   Persister* store_ = nullptr;
@@ -225,6 +258,9 @@ class Queue : public std::enable_shared_from_this<Queue> {
   QueueStats stats_;
   bool may_expire_ = false;  // queue TTL, or a message with its own TTL arrived
   std::unique_ptr<boost::asio::steady_timer> expiry_timer_;
+  // Deadline -> sequence of ready messages with their own TTL (entries may be
+  // stale: a message delivered or gone meanwhile is skipped).
+  std::multimap<std::chrono::steady_clock::time_point, std::uint64_t> expiry_index_;
   std::chrono::steady_clock::time_point timer_deadline_ =
       std::chrono::steady_clock::time_point::max();
 };

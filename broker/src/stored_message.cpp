@@ -8,6 +8,7 @@ namespace {
 
 constexpr std::uint8_t kMessageVersion = 1;
 constexpr std::uint8_t kStateVersion = 1;
+constexpr std::uint8_t kWaitingVersion = 1;
 constexpr std::uint8_t kTransientFlag = 1;
 
 void put_u8(std::string& out, std::uint8_t v) {
@@ -61,13 +62,13 @@ class Reader {
   bool ok_ = true;
 };
 
+}  // namespace
+
 std::int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-}  // namespace
 
 std::string encode_stored_message(const Message& message, SteadyTime expires_at, bool transient) {
   std::string out;
@@ -142,6 +143,24 @@ std::optional<QueueStateRecord> decode_queue_state(std::string_view bytes) {
   state.stored_bytes = in.number(8);
   if (!in.ok()) return std::nullopt;
   return state;
+}
+
+std::string encode_waiting(const WaitingRecord& record) {
+  std::string out;
+  put_u8(out, kWaitingVersion);
+  put_u32(out, record.acquired_count);
+  put_u32(out, record.delivery_count);
+  return out;
+}
+
+std::optional<WaitingRecord> decode_waiting(std::string_view bytes) {
+  Reader in(bytes);
+  if (in.number(1) != kWaitingVersion) return std::nullopt;
+  WaitingRecord record;
+  record.acquired_count = static_cast<std::uint32_t>(in.number(4));
+  record.delivery_count = static_cast<std::uint32_t>(in.number(4));
+  if (!in.ok()) return std::nullopt;
+  return record;
 }
 
 }  // namespace warren::broker

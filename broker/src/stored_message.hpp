@@ -7,6 +7,7 @@
 //   and dropped at start-up), u8 priority, i64 expiry (Unix ms; 0: never),
 //   shortstr exchange, shortstr routing key, longstr properties (as
 //   received), then the body to the end.
+// Waiting record, version 1: u8 version, u32 acquired count, u32 delivery count.
 // Queue state record: the next sequence, the highest sequence delivered
 // (messages at or below it come back redelivered after a restart), and how
 // many messages the store holds for the queue with their body bytes, so
@@ -43,5 +44,17 @@ struct QueueStateRecord {
 };
 std::string encode_queue_state(const QueueStateRecord& state);
 std::optional<QueueStateRecord> decode_queue_state(std::string_view bytes);
+
+// A message waiting to be retried, on its queue's timeline (keyed by due
+// time and sequence; the message itself stays where it is): its counts.
+struct WaitingRecord {
+  std::uint32_t acquired_count = 0;
+  std::uint32_t delivery_count = 0;
+};
+std::string encode_waiting(const WaitingRecord& record);
+std::optional<WaitingRecord> decode_waiting(std::string_view bytes);
+
+// Milliseconds since the Unix epoch: what survives a restart.
+std::int64_t unix_ms_now();
 
 }  // namespace warren::broker

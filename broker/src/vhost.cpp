@@ -68,12 +68,12 @@ bool has_reserved_prefix(std::string_view name) {
 
 VHost::VHost(boost::asio::io_context& io, std::string name) : io_(io), name_(std::move(name)) {
   // The default exchange and the predeclared amq.* ones, as RabbitMQ has them.
-  add_exchange(Exchange{0, "", "direct", true, false, false, {}});
-  add_exchange(Exchange{0, "amq.direct", "direct", true, false, false, {}});
-  add_exchange(Exchange{0, "amq.fanout", "fanout", true, false, false, {}});
-  add_exchange(Exchange{0, "amq.topic", "topic", true, false, false, {}});
-  add_exchange(Exchange{0, "amq.headers", "headers", true, false, false, {}});
-  add_exchange(Exchange{0, "amq.match", "headers", true, false, false, {}});
+  add_exchange(Exchange{0, "", "direct", true, false, false, {}, {}});
+  add_exchange(Exchange{0, "amq.direct", "direct", true, false, false, {}, {}});
+  add_exchange(Exchange{0, "amq.fanout", "fanout", true, false, false, {}, {}});
+  add_exchange(Exchange{0, "amq.topic", "topic", true, false, false, {}, {}});
+  add_exchange(Exchange{0, "amq.headers", "headers", true, false, false, {}, {}});
+  add_exchange(Exchange{0, "amq.match", "headers", true, false, false, {}, {}});
 }
 
 std::uint64_t VHost::exchange_id(std::string_view name) {
@@ -84,11 +84,17 @@ std::uint64_t VHost::exchange_id(std::string_view name) {
 
 void VHost::add_exchange(Exchange exchange) {
   exchange.id = exchange_id(exchange.name);
+  exchange.routing_type = exchange.type;
+  if (exchange.delayed()) {
+    const auto* routing = protocol::find_field(exchange.arguments, "x-delayed-type");
+    exchange.routing_type = *routing->as_string();  // checked by declare_exchange
+  }
   std::optional<std::uint64_t> alternate;
   if (auto* ae = protocol::find_field(exchange.arguments, "alternate-exchange")) {
     if (auto* s = ae->as_string()) alternate = exchange_id(*s);
   }
-  router_.add_exchange(exchange.id, routing::ExchangeTypeRegistry::builtin().create(exchange.type),
+  router_.add_exchange(exchange.id,
+                       routing::ExchangeTypeRegistry::builtin().create(exchange.routing_type),
                        alternate);
   exchange_names_[exchange.id] = exchange.name;
   std::string key = exchange.name;
@@ -114,7 +120,23 @@ MaybeError VHost::declare_exchange(const ExchangeDeclare& spec, const Exchange**
     *out = existing;
     return std::nullopt;
   }
-  if (!routing::ExchangeTypeRegistry::builtin().contains(spec.type)) {
+  if (spec.type == Exchange::kDelayedMessageType) {
+    // As the retired plugin: x-delayed-type names an existing routing type.
+    const auto* routing = protocol::find_field(spec.arguments, "x-delayed-type");
+    const std::string* routing_type = routing != nullptr ? routing->as_string() : nullptr;
+    if (routing_type == nullptr) {
+      return amqp_error(protocol::kPreconditionFailed,
+                        "Invalid argument, 'x-delayed-type' must be an existing exchange type");
+    }
+    if (*routing_type == Exchange::kDelayedMessageType) {
+      return amqp_error(protocol::kPreconditionFailed,
+                        "Invalid argument, 'x-delayed-message' can't be used for "
+                        "'x-delayed-type'");
+    }
+    if (!routing::ExchangeTypeRegistry::builtin().contains(*routing_type)) {
+      return amqp_error(protocol::kCommandInvalid, "unknown exchange type '{}'", *routing_type);
+    }
+  } else if (!routing::ExchangeTypeRegistry::builtin().contains(spec.type)) {
     return amqp_error(protocol::kCommandInvalid, "unknown exchange type '{}'", spec.type);
   }
   if (auto* ae = protocol::find_field(spec.arguments, "alternate-exchange");
@@ -154,8 +176,8 @@ MaybeError VHost::declare_exchange(const ExchangeDeclare& spec, const Exchange**
     return amqp_error(protocol::kAccessRefused,
                       "exchange name '{}' contains reserved prefix 'amq.*'", spec.name);
   }
-  add_exchange(Exchange{0, spec.name, spec.type, spec.durable, spec.auto_delete, spec.internal,
-                        spec.arguments});
+  add_exchange(Exchange{
+      0, spec.name, spec.type, spec.durable, spec.auto_delete, spec.internal, spec.arguments, {}});
   if (spec.durable && persister_ != nullptr && !restoring_) {
     persister_->put_definition(
         storage::MetadataKind::kExchange, name_key(name_, spec.name),
@@ -200,7 +222,7 @@ void VHost::remove_exchange(const Exchange& exchange) {
     persister_->remove_definition(storage::MetadataKind::kExchange, name_key(name_, exchange.name));
     forget_bindings_of(exchange.name, DestinationKind::kExchange);
   }
-  if (exchange.type == "headers") headers_bindings_ -= router_.table(id)->size();
+  if (exchange.routing_type == "headers") headers_bindings_ -= router_.table(id)->size();
   router_.remove_exchange(id);
   exchange_names_.erase(id);
   exchanges_.erase(exchange.name);  // `exchange` dangles from here on
@@ -415,7 +437,7 @@ void VHost::delete_queue(const std::shared_ptr<Queue>& queue) {
   headers_bindings_ = 0;
   router_.remove_queue(queue->id());
   for (auto& [name, x] : exchanges_) {
-    if (x.type == "headers") headers_bindings_ += router_.table(x.id)->size();
+    if (x.routing_type == "headers") headers_bindings_ += router_.table(x.id)->size();
   }
   queues_by_id_.erase(queue->id());
   queues_.erase(queue->name());
@@ -471,12 +493,14 @@ MaybeError VHost::bind(const BindingSpec& spec, const Connection* requester) {
   const Exchange* source = nullptr;
   routing::Binding binding;
   if (auto err = resolve_binding(spec, requester, &source, &binding)) return err;
-  if (source->type == "headers") {
+  if (source->routing_type == "headers") {
     if (auto problem = routing::validate_headers_binding(binding.arguments)) {
       return amqp_error(protocol::kPreconditionFailed, "{}", *problem);
     }
   }
-  if (router_.table(source->id)->bind(binding) && source->type == "headers") ++headers_bindings_;
+  if (router_.table(source->id)->bind(binding) && source->routing_type == "headers") {
+    ++headers_bindings_;
+  }
   record_binding(spec, true);
   return std::nullopt;
 }
@@ -491,7 +515,7 @@ MaybeError VHost::unbind(const BindingSpec& spec, const Connection* requester) {
   }
   if (router_.table(source->id)->unbind(binding)) {
     record_binding(spec, false);
-    if (source->type == "headers") --headers_bindings_;
+    if (source->routing_type == "headers") --headers_bindings_;
     maybe_auto_delete_exchange(source->id);
   }
   return std::nullopt;

@@ -22,6 +22,7 @@ namespace warren::broker {
 
 class Channel;
 class Connection;
+class DelayedMessages;
 class Persister;
 struct BindingRecord;
 
@@ -33,6 +34,10 @@ struct Exchange {
   bool auto_delete = false;
   bool internal = false;
   protocol::FieldTable arguments;
+  // How it routes: `type`, except for x-delayed-message (its x-delayed-type).
+  std::string routing_type;
+  bool delayed() const { return type == kDelayedMessageType; }
+  static constexpr std::string_view kDelayedMessageType = "x-delayed-message";
 };
 
 struct ExchangeDeclare {
@@ -72,6 +77,9 @@ class VHost {
   // recorded through the persister (none when null, e.g. in unit tests).
   void set_persister(Persister* persister) { persister_ = persister; }
   Persister* persister() const { return persister_; }
+  void set_delayed(DelayedMessages* delayed) { delayed_ = delayed; }
+  // Where messages published to x-delayed-message exchanges wait.
+  DelayedMessages* delayed() const { return delayed_; }
   // Start-up: recreate recorded definitions without recording them again.
   void restore_exchange(const ExchangeDeclare& spec);
   std::shared_ptr<Queue> restore_queue(const std::string& name, std::uint64_t id,
@@ -161,6 +169,7 @@ class VHost {
   void record_queue(const Queue& queue);
 
   Persister* persister_ = nullptr;
+  DelayedMessages* delayed_ = nullptr;
   bool restoring_ = false;
   // Record keys of durable bindings, with their spec (for cascading deletes).
   std::unordered_map<std::string, BindingSpec> durable_bindings_;

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "warren/storage/stores.hpp"
 
@@ -37,6 +38,16 @@ class MemoryMessageStore final : public MessageStore {
         case MessageOp::Kind::kState:
           states_[op.queue] = op.bytes;
           break;
+        case MessageOp::Kind::kSchedule:
+          timelines_[op.queue][{op.first, op.last}] = op.bytes;
+          break;
+        case MessageOp::Kind::kUnschedule: {
+          auto found = timelines_.find(op.queue);
+          if (found == timelines_.end()) break;
+          found->second.erase({op.first, op.last});
+          if (found->second.empty()) timelines_.erase(found);
+          break;
+        }
       }
     }
     return Status::Ok();
@@ -51,6 +62,19 @@ class MemoryMessageStore final : public MessageStore {
     for (auto it = found->second.lower_bound(from); it != found->second.end() && limit > 0;
          ++it, --limit) {
       out.push_back({it->first, it->second});
+    }
+    return Status::Ok();
+  }
+
+  Status read_scheduled(TimelineId timeline, std::uint64_t due, std::uint64_t id, std::size_t limit,
+                        std::vector<ScheduledEntry>& out) override {
+    std::lock_guard lock(mutex_);
+    if (limit == 0) return {StorageErrc::kInvalidArgument, "read limit is 0"};
+    auto found = timelines_.find(timeline);
+    if (found == timelines_.end()) return Status::Ok();
+    for (auto it = found->second.lower_bound({due, id}); it != found->second.end() && limit > 0;
+         ++it, --limit) {
+      out.push_back({it->first.first, it->first.second, it->second});
     }
     return Status::Ok();
   }
@@ -75,6 +99,7 @@ class MemoryMessageStore final : public MessageStore {
     std::lock_guard lock(mutex_);
     queues_.erase(queue);
     states_.erase(queue);
+    timelines_.erase(queue);
     return Status::Ok();
   }
 
@@ -91,6 +116,8 @@ class MemoryMessageStore final : public MessageStore {
   std::mutex mutex_;
   std::map<QueueId, std::map<Sequence, std::string>> queues_;
   std::map<QueueId, std::string> states_;
+  // timeline -> (due, id) -> entry
+  std::map<TimelineId, std::map<std::pair<std::uint64_t, std::uint64_t>, std::string>> timelines_;
 };
 
 class MemoryMetadataStore final : public MetadataStore {

@@ -8,6 +8,8 @@
 //   "metadata": key = kind (1 byte) + record key, value = record bytes.
 //   "queue_state": key = queue id (8 bytes big-endian), value = the queue's
 //               state record.
+//   "scheduled": key = timeline (8) + due time (8) + id (8), all big-endian,
+//               so each timeline is contiguous and ordered by due time.
 //
 // Tombstones: a busy queue deletes at its head as fast as it appends at its
 // tail, so reads start at the head with iterate_lower_bound (the iterator
@@ -34,6 +36,7 @@ namespace {
 constexpr char kMessagesFamily[] = "messages";
 constexpr char kMetadataFamily[] = "metadata";
 constexpr char kQueueStateFamily[] = "queue_state";
+constexpr char kScheduledFamily[] = "scheduled";
 
 Status from_rocksdb(const rocksdb::Status& status) {
   if (status.ok()) return Status::Ok();
@@ -88,6 +91,28 @@ std::string message_key_after(QueueId queue, Sequence last) {
   return key;
 }
 
+constexpr std::size_t kScheduledKeySize = 24;
+
+std::string scheduled_key(TimelineId timeline, std::uint64_t due, std::uint64_t id) {
+  std::string key;
+  key.reserve(kScheduledKeySize);
+  put_big_endian(key, timeline);
+  put_big_endian(key, due);
+  put_big_endian(key, id);
+  return key;
+}
+
+// Smallest key after every entry of `timeline`: the next timeline's first
+// possible key or, for the last timeline, the largest full key plus a byte.
+std::string timeline_end(TimelineId timeline) {
+  if (timeline == std::numeric_limits<TimelineId>::max()) {
+    return std::string(kScheduledKeySize, '\xff') + '\0';
+  }
+  std::string key;
+  put_big_endian(key, timeline + 1);
+  return key;
+}
+
 std::string queue_key(QueueId queue) {
   std::string key;
   put_big_endian(key, queue);
@@ -112,6 +137,7 @@ class Database {
   rocksdb::ColumnFamilyHandle* messages() { return handles_[1]; }
   rocksdb::ColumnFamilyHandle* metadata() { return handles_[2]; }
   rocksdb::ColumnFamilyHandle* queue_state() { return handles_[3]; }
+  rocksdb::ColumnFamilyHandle* scheduled() { return handles_[4]; }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
@@ -146,6 +172,14 @@ class RocksDbMessageStore final : public MessageStore {
         case MessageOp::Kind::kState:
           status = write_batch.Put(database_->queue_state(), queue_key(op.queue), op.bytes);
           break;
+        case MessageOp::Kind::kSchedule:
+          status = write_batch.Put(database_->scheduled(),
+                                   scheduled_key(op.queue, op.first, op.last), op.bytes);
+          break;
+        case MessageOp::Kind::kUnschedule:
+          status = write_batch.Delete(database_->scheduled(),
+                                      scheduled_key(op.queue, op.first, op.last));
+          break;
       }
       if (!status.ok()) return from_rocksdb(status);
     }
@@ -170,6 +204,29 @@ class RocksDbMessageStore final : public MessageStore {
         return {StorageErrc::kCorruption, "message key of unexpected size"};
       }
       out.push_back({get_big_endian(key.data() + 8), it->value().ToString()});
+    }
+    return from_rocksdb(it->status());
+  }
+
+  Status read_scheduled(TimelineId timeline, std::uint64_t due, std::uint64_t id, std::size_t limit,
+                        std::vector<ScheduledEntry>& out) override {
+    if (limit == 0) return {StorageErrc::kInvalidArgument, "read limit is 0"};
+    const std::string upper = timeline_end(timeline);
+    const std::string lower = scheduled_key(timeline, due, id);
+    const rocksdb::Slice upper_bound(upper);
+    const rocksdb::Slice lower_bound(lower);
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper_bound;
+    options.iterate_lower_bound = &lower_bound;  // skips what was released before
+    std::unique_ptr<rocksdb::Iterator> it(
+        database_->db().NewIterator(options, database_->scheduled()));
+    for (it->Seek(lower); it->Valid() && limit > 0; it->Next(), --limit) {
+      const rocksdb::Slice key = it->key();
+      if (key.size() != kScheduledKeySize) {
+        return {StorageErrc::kCorruption, "scheduled key of unexpected size"};
+      }
+      out.push_back({get_big_endian(key.data() + 8), get_big_endian(key.data() + 16),
+                     it->value().ToString()});
     }
     return from_rocksdb(it->status());
   }
@@ -219,6 +276,10 @@ class RocksDbMessageStore final : public MessageStore {
     rocksdb::Status status =
         write_batch.DeleteRange(database_->messages(), message_key(queue, 0),
                                 message_key_after(queue, std::numeric_limits<Sequence>::max()));
+    if (status.ok()) {
+      status =
+          write_batch.DeleteRange(database_->scheduled(), queue_key(queue), timeline_end(queue));
+    }
     if (status.ok()) status = write_batch.Delete(database_->queue_state(), queue_key(queue));
     if (!status.ok()) return from_rocksdb(status);
     return from_rocksdb(database_->db().Write(write_options(durability), &write_batch));
@@ -311,6 +372,7 @@ Result<Stores> open_rocksdb_store(const std::filesystem::path& path,
       {kMessagesFamily, message_options},
       {kMetadataFamily, family_options},
       {kQueueStateFamily, family_options},
+      {kScheduledFamily, message_options},  // released from the front, like a queue
   };
 
   rocksdb::DB* raw_db = nullptr;

@@ -49,10 +49,11 @@ json vhost_json(const broker::Broker& broker, const broker::VHost& vhost) {
   const broker::VHostMetadata* meta = broker.vhost_metadata(vhost.name());
   const std::string description = meta ? meta->description : std::string();
   const std::vector<std::string> tags = meta ? meta->tags : std::vector<std::string>{};
-  std::uint64_t ready = 0, unacked = 0;
+  std::uint64_t ready = 0, unacked = 0, waiting = 0;
   for (const auto& [name, q] : vhost.queues()) {
     ready += q->ready_count();
     unacked += q->unacked_count();
+    waiting += q->waiting_count();
   }
   const json zero{{"rate", 0.0}};
   return json{
@@ -64,7 +65,7 @@ json vhost_json(const broker::Broker& broker, const broker::VHost& vhost) {
       {"metadata", json{{"description", description}, {"tags", tags}}},
       {"tracing", false},
       {"cluster_state", json{{kNodeName, "running"}}},
-      {"messages", ready + unacked},
+      {"messages", ready + unacked + waiting},
       {"messages_details", zero},
       {"messages_ready", ready},
       {"messages_ready_details", zero},

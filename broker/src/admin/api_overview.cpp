@@ -30,7 +30,7 @@ json exchange_types() {
 
 Response overview(broker::Broker& broker, Request& request) {
   const broker::User& user = *request.user;
-  std::uint64_t ready = 0, unacked = 0, queues = 0, exchanges = 0, consumers = 0;
+  std::uint64_t ready = 0, unacked = 0, waiting = 0, queues = 0, exchanges = 0, consumers = 0;
   // Warren's own: the queues that receive dead letters, their depth, and the
   // messages they have received (the web console charts the rate).
   std::uint64_t dlq_count = 0, dlq_messages = 0, dlq_received = 0;
@@ -42,13 +42,14 @@ Response overview(broker::Broker& broker, Request& request) {
       auto q = vhost->find_queue(target);
       if (!q) continue;
       ++dlq_count;
-      dlq_messages += q->ready_count() + q->unacked_count();
+      dlq_messages += q->depth();
       dlq_received += q->stats().publish;
     }
     for (const auto& [qname, q] : vhost->queues()) {
       ++queues;
       ready += q->ready_count();
       unacked += q->unacked_count();
+      waiting += q->waiting_count();
       consumers += q->consumer_count();
       const auto& s = q->stats();
       totals.publish += s.publish;
@@ -90,7 +91,7 @@ Response overview(broker::Broker& broker, Request& request) {
       {"enable_queue_totals", false},
       {"statistics_db_event_queue", 0},
       {"message_stats", std::move(stats)},
-      {"queue_totals", json{{"messages", ready + unacked},
+      {"queue_totals", json{{"messages", ready + unacked + waiting},
                             {"messages_details", json{{"rate", 0.0}}},
                             {"messages_ready", ready},
                             {"messages_ready_details", json{{"rate", 0.0}}},

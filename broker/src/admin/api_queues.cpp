@@ -33,7 +33,7 @@ std::optional<json> queue_key(const QueueRow& row, const std::string& field) {
   const broker::Queue& q = *row.second;
   if (field == "name") return json(q.name());
   if (field == "vhost") return json(row.first->name());
-  if (field == "messages") return json(q.ready_count() + q.unacked_count());
+  if (field == "messages") return json(q.depth());
   if (field == "messages_ready") return json(q.ready_count());
   if (field == "messages_unacknowledged") return json(q.unacked_count());
   if (field == "consumers") return json(q.consumer_count());

@@ -131,7 +131,7 @@ Response metrics(broker::Broker& broker) {
       {"rabbitmq_queue_messages_unacked", "gauge", "Messages delivered but not yet acknowledged"},
       [](const broker::Queue& q) { return q.unacked_count(); });
   per_queue({"rabbitmq_queue_messages", "gauge", "Sum of ready and unacknowledged messages"},
-            [](const broker::Queue& q) { return q.ready_count() + q.unacked_count(); });
+            [](const broker::Queue& q) { return q.depth(); });
   per_queue({"rabbitmq_queue_messages_ready_bytes", "gauge", "Size in bytes of ready messages"},
             [](const broker::Queue& q) { return q.ready_bytes(); });
   per_queue({"rabbitmq_queue_consumers", "gauge", "Consumers on a queue"},

@@ -103,9 +103,11 @@ json queue_json(const broker::VHost& vhost, broker::Queue& q, bool detailed, boo
     j[name] = value;
     j[std::string(name) + "_details"]["rate"] = 0.0;
   };
-  count("messages", ready + unacked);
+  count("messages", q.depth());
   count("messages_ready", ready);
   count("messages_unacknowledged", unacked);
+  // Warren: waiting to be retried (nack with delay, x-delayed-retry-*).
+  count("messages_waiting", q.waiting_count());
   j["message_bytes"] = q.ready_bytes();
   j["message_bytes_ready"] = q.ready_bytes();
   j["consumers"] = q.consumer_count();

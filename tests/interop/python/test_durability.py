@@ -8,6 +8,7 @@ never come back; delivered-but-unacked ones come back redelivered.
 
 import os
 import subprocess
+import time
 
 import pika
 import pika.exceptions
@@ -303,8 +304,8 @@ def test_os_durability_is_accepted_and_a_bad_value_refused(restartable, tmp_path
     assert "durability must be fsync or os" in r.stderr
 
 
-def test_purge_keeps_a_message_waiting_on_a_delayed_nack(restartable):
-    from test_nack_delay import nack_delay
+def test_purge_keeps_a_message_waiting_on_a_delayed_nack_and_the_wait_survives(restartable):
+    from test_nack_delay import get_eventually, nack_delay
     b = restartable()
     c = connect(b)
     ch = c.channel()
@@ -313,12 +314,71 @@ def test_purge_keeps_a_message_waiting_on_a_delayed_nack(restartable):
     ch.basic_publish("", "waitq", b"waiting", properties=PERSISTENT)
     ch.basic_publish("", "waitq", b"ready", properties=PERSISTENT)
     m, _, _ = ch.basic_get("waitq")
-    nack_delay(ch, m.delivery_tag, 600000)
+    nack_delay(ch, m.delivery_tag, 4000)
+    t0 = time.monotonic()
     assert ch.queue_purge("waitq").method.message_count == 1  # only the ready one
     ch.basic_publish("", "waitq", b"sync", properties=PERSISTENT)
     b = restartable.restart(kill=True)
     c = connect(b)
-    # The wait itself is not stored yet (docs/PROTOCOL-EXTENSIONS.md): after a restart the
-    # message is ready at once, but it must still be there.
-    assert bodies(get_all(c.channel(), "waitq")) == [b"waiting", b"sync"]
+    ch = c.channel()
+    # The wait is stored with its due time: after the restart the message still waits.
+    assert bodies(get_all(ch, "waitq")) == [b"sync"]
+    m, props, body = get_eventually(ch, "waitq", auto_ack=True, what="the waiting message")
+    assert time.monotonic() - t0 >= 4.0
+    assert body == b"waiting" and m.redelivered
+    assert props.headers["x-delivery-count"] == 1  # the count was stored with the wait
+    c.close()
+
+
+def test_a_retry_policy_wait_survives_a_clean_restart(restartable):
+    from test_nack_delay import get_eventually
+    b = restartable()
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("retryq", durable=True, arguments={
+        "x-delayed-retry-type": "all", "x-delayed-retry-min": 3000})
+    ch.basic_publish("", "retryq", b"job", properties=PERSISTENT)
+    m, _, _ = ch.basic_get("retryq")
+    ch.basic_reject(m.delivery_tag, requeue=True)
+    t0 = time.monotonic()
+    ch.basic_publish("", "retryq", b"sync", properties=PERSISTENT)  # confirms the batch
+    c.close()
+    b = restartable.restart()
+    c = connect(b)
+    ch = c.channel()
+    assert bodies(get_all(ch, "retryq")) == [b"sync"]
+    m, props, body = get_eventually(ch, "retryq", auto_ack=True, what="the retried message")
+    assert time.monotonic() - t0 >= 3.0
+    assert body == b"job" and props.headers["x-delivery-count"] == 1
+    c.close()
+
+
+def test_delayed_messages_survive_a_kill_and_come_when_due(restartable):
+    from test_nack_delay import get_eventually
+    b = restartable()
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.exchange_declare("dx", "x-delayed-message", durable=True,
+                        arguments={"x-delayed-type": "direct"})
+    ch.queue_declare("dq", durable=True)
+    ch.queue_bind("dq", "dx", "k")
+    t0 = time.monotonic()
+    for delay in (4000, 2500):
+        ch.basic_publish("dx", "k", str(delay).encode(), properties=pika.BasicProperties(
+            delivery_mode=2, headers={"x-delay": delay}))
+    b = restartable.restart(kill=True)  # both were confirmed: stored
+    c = connect(b)
+    ch = c.channel()
+    assert ch.basic_get("dq")[0] is None
+    first = get_eventually(ch, "dq", auto_ack=True, what="the first delayed message")
+    assert time.monotonic() - t0 >= 2.5 and first[2] == b"2500"
+    second = get_eventually(ch, "dq", auto_ack=True, what="the second delayed message")
+    assert time.monotonic() - t0 >= 4.0 and second[2] == b"4000"
+    # Routed once: nothing comes twice after another restart.
+    b = restartable.restart(kill=True)
+    c = connect(b)
+    time.sleep(0.3)
+    assert get_all(c.channel(), "dq") == []
     c.close()

@@ -6,6 +6,7 @@ import datetime
 import time
 
 import pika
+import pytest
 
 from helpers_pika import *  # noqa: F401,F403
 
@@ -127,3 +128,53 @@ def test_expiry_cycle_is_dropped(ch, names):
     time.sleep(0.3)
     ok = ch.queue_declare(q, passive=True)
     assert ok.method.message_count == 0
+
+
+def is_warren(ch):
+    caps = ch.connection._impl.server_properties.get("capabilities", {})
+    return caps.get("warren.nack_delay") is True
+
+
+def test_x_last_death_headers_follow_the_newest_death(ch, names):
+    # x-last-death-* as RabbitMQ 3.13+ writes them (3.10 has only x-first-death-*).
+    if not is_warren(ch):
+        pytest.skip("RabbitMQ 3.10 does not write x-last-death-*")
+    final, middle, work = names.queue("final"), names.queue("middle"), names.queue("work")
+    ch.queue_declare(final)
+    ch.queue_declare(middle, arguments={"x-message-ttl": 0, "x-dead-letter-exchange": "",
+                                        "x-dead-letter-routing-key": final})
+    ch.queue_declare(work, arguments={"x-dead-letter-exchange": "",
+                                      "x-dead-letter-routing-key": middle})
+    ch.basic_publish("", work, b"twice dead")
+    method, _, _ = ch.basic_get(work)
+    ch.basic_reject(method.delivery_tag, requeue=False)
+    _, props, body = get_eventually(ch, final)
+    h = props.headers
+    assert body == b"twice dead"
+    assert (h["x-first-death-queue"], h["x-first-death-reason"]) == (work, "rejected")
+    assert (h["x-last-death-queue"], h["x-last-death-reason"], h["x-last-death-exchange"]) == \
+        (middle, "expired", "")
+    assert [d["reason"] for d in h["x-death"]] == ["expired", "rejected"]
+
+
+def test_a_message_with_its_own_ttl_expires_behind_a_long_lived_head(ch, names):
+    # SEMANTICS.md: promptly, even when it is not at the head (RabbitMQ 3.10's classic queues
+    # wait until it reaches the head, so this is Warren only).
+    if not is_warren(ch):
+        pytest.skip("RabbitMQ 3.10 expires per-message TTLs only at the head")
+    dlq, work = names.queue("dlq"), names.queue("work")
+    ch.queue_declare(dlq)
+    ch.queue_declare(work, arguments={"x-dead-letter-exchange": "",
+                                      "x-dead-letter-routing-key": dlq})
+    ch.basic_publish("", work, b"head, lives long")
+    ch.basic_publish("", work, b"short", pika.BasicProperties(expiration="300"))
+    ch.basic_publish("", work, b"tail, lives long")
+    t0 = time.monotonic()
+    method, props, body = get_eventually(ch, dlq)
+    assert body == b"short" and time.monotonic() - t0 >= 0.25
+    assert props.headers["x-death"][0]["reason"] == "expired"
+    assert props.headers["x-death"][0]["original-expiration"] == "300"
+    # The others stay, in order.
+    got = [ch.basic_get(work, auto_ack=True)[2] for _ in range(2)]
+    assert got == [b"head, lives long", b"tail, lives long"]
+    assert ch.queue_declare(work, passive=True).method.message_count == 0

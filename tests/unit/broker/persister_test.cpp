@@ -45,6 +45,10 @@ class FlakyMessageStore final : public storage::MessageStore {
               std::vector<storage::StoredMessage>& out) override {
     return inner_->read(queue, from, limit, out);
   }
+  Status read_scheduled(storage::TimelineId timeline, std::uint64_t due, std::uint64_t id,
+                        std::size_t limit, std::vector<storage::ScheduledEntry>& out) override {
+    return inner_->read_scheduled(timeline, due, id, limit, out);
+  }
   storage::Result<storage::QueueStats> stats(storage::QueueId queue) override {
     return inner_->stats(queue);
   }
@@ -135,6 +139,31 @@ TEST_CASE("persister: an append removed in the same open batch is never written"
   f.persister->after_stored([&] { done = true; });
   REQUIRE(f.run_until([&] { return done; }));
   CHECK(f.read(4).empty());
+}
+
+TEST_CASE("persister: a timeline entry unscheduled in the same open batch is never written",
+          "[broker][persister]") {
+  Fixture f;
+  auto scheduled = [&](storage::TimelineId timeline) {
+    std::vector<storage::ScheduledEntry> out;
+    REQUIRE(f.persister->messages().read_scheduled(timeline, 0, 0, 100, out).ok());
+    return out;
+  };
+  bool done = false;
+  f.persister->schedule(6, 100, 1, "waits");
+  f.persister->schedule(6, 50, 2, "released at once");
+  f.persister->unschedule(6, 50, 2);
+  f.persister->after_stored([&] { done = true; });
+  REQUIRE(f.run_until([&] { return done; }));
+  CHECK(scheduled(6) == std::vector<storage::ScheduledEntry>{{100, 1, "waits"}});
+  CHECK(f.store->last_batch_ops == 1);
+
+  // An unschedule of a stored entry is written.
+  done = false;
+  f.persister->unschedule(6, 100, 1);
+  f.persister->after_stored([&] { done = true; });
+  REQUIRE(f.run_until([&] { return done; }));
+  CHECK(scheduled(6).empty());
 }
 
 TEST_CASE("persister: a batch that cancels out completes without a write", "[broker][persister]") {

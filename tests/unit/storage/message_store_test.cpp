@@ -300,6 +300,61 @@ TEMPLATE_TEST_CASE("queue state records are written with the batch and listed by
   CHECK(read_all(store, 9).empty());
 }
 
+TEMPLATE_TEST_CASE("timelines are read in due-time order, from any point, one at a time",
+                   "[storage][messages][timeline]", STORAGE_BACKENDS) {
+  TestType backend;
+  MessageStore& store = *backend.stores.messages;
+  auto read_from = [&](TimelineId timeline, std::uint64_t due, std::uint64_t id,
+                       std::size_t limit = 1000) {
+    std::vector<ScheduledEntry> out;
+    REQUIRE_OK(store.read_scheduled(timeline, due, id, limit, out));
+    return out;
+  };
+
+  MessageBatch batch;
+  batch.schedule(5, 300, 1, "c");
+  batch.schedule(5, 100, 2, "a");
+  batch.schedule(5, 0x100, 1, "b");  // numeric order, not by low byte
+  batch.schedule(5, 100, 1, "a0");   // same due time: by id
+  batch.schedule(4, 50, 1, "other timeline");
+  batch.schedule(6, 1, 1, "another");
+  batch.schedule(kMaxSeq, 7, 7, "last timeline");
+  REQUIRE_OK(store.write(batch, Durability::kFsync));
+
+  CHECK(read_from(5, 0, 0) ==
+        std::vector<ScheduledEntry>{{100, 1, "a0"}, {100, 2, "a"}, {0x100, 1, "b"}, {300, 1, "c"}});
+  // From a point: everything at or after (due, id).
+  CHECK(read_from(5, 100, 2) ==
+        std::vector<ScheduledEntry>{{100, 2, "a"}, {0x100, 1, "b"}, {300, 1, "c"}});
+  CHECK(read_from(5, 0, 0, 2) == std::vector<ScheduledEntry>{{100, 1, "a0"}, {100, 2, "a"}});
+  CHECK(read_from(5, 301, 0).empty());
+  CHECK(read_from(kMaxSeq, 0, 0) == std::vector<ScheduledEntry>{{7, 7, "last timeline"}});
+  std::vector<ScheduledEntry> none;
+  CHECK(store.read_scheduled(5, 0, 0, 0, none).code() == StorageErrc::kInvalidArgument);
+
+  // Unschedule removes one entry; replacing keeps one; removing a missing one is fine.
+  batch.clear();
+  batch.unschedule(5, 100, 1);
+  batch.schedule(5, 300, 1, "c2");
+  batch.unschedule(5, 999, 9);
+  REQUIRE_OK(store.write(batch, Durability::kFsync));
+  CHECK(read_from(5, 0, 0) ==
+        std::vector<ScheduledEntry>{{100, 2, "a"}, {0x100, 1, "b"}, {300, 1, "c2"}});
+
+  // Scheduling is atomic with message operations: a failed batch changes nothing.
+  batch.clear();
+  batch.schedule(5, 1, 1, "never");
+  batch.purge(5, 2, 1);
+  CHECK(store.write(batch, Durability::kFsync).code() == StorageErrc::kInvalidArgument);
+  CHECK(read_from(5, 0, 0).size() == 3);
+
+  // delete_queue takes the queue's timeline and leaves the neighbours'.
+  REQUIRE_OK(store.delete_queue(5, Durability::kFsync));
+  CHECK(read_from(5, 0, 0).empty());
+  CHECK(read_from(4, 0, 0) == std::vector<ScheduledEntry>{{50, 1, "other timeline"}});
+  CHECK(read_from(6, 0, 0) == std::vector<ScheduledEntry>{{1, 1, "another"}});
+}
+
 TEMPLATE_TEST_CASE("reads run concurrently with a writer and see whole batches",
                    "[storage][messages][threads]", STORAGE_BACKENDS) {
 #if defined(__SANITIZE_THREAD__)

@@ -21,6 +21,8 @@ TEST_CASE("rocksdb: everything written is found after reopening", "[storage][roc
     batch.append(2, 5, "other");
     batch.set_state(1, "state one");
     batch.set_state(2, "state two");
+    batch.schedule(1, 1000, 3, "waiting");
+    batch.schedule(0, 20, 1, "delayed");
     REQUIRE_OK(stores.messages->write(batch, Durability::kFsync));
     batch.clear();
     batch.purge(1, 10, 19);
@@ -43,6 +45,12 @@ TEST_CASE("rocksdb: everything written is found after reopening", "[storage][roc
     std::vector<StoredMessage> out;
     REQUIRE_OK(stores.messages->read(1, 0, 1000, out));
     REQUIRE(out.size() == 89);
+    std::vector<ScheduledEntry> scheduled;
+    REQUIRE_OK(stores.messages->read_scheduled(1, 0, 0, 10, scheduled));
+    CHECK(scheduled == std::vector<ScheduledEntry>{{1000, 3, "waiting"}});
+    scheduled.clear();
+    REQUIRE_OK(stores.messages->read_scheduled(0, 0, 0, 10, scheduled));
+    CHECK(scheduled == std::vector<ScheduledEntry>{{20, 1, "delayed"}});
     CHECK(out.front() == StoredMessage{1, "m1"});
     CHECK(out[9] == StoredMessage{20, "m20"});
     CHECK(out.back() == StoredMessage{99, "m99"});

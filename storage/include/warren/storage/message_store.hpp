@@ -15,6 +15,13 @@
 // Queue state: besides messages, each queue may have one small state record
 // (the broker keeps its head, tail and count there, so start-up needs no scan
 // of the messages). It is written in the same atomic batch as the messages.
+//
+// Timelines: entries ordered by due time (then by an id), for what waits
+// until a moment: a queue's messages waiting to be retried (timeline = the
+// queue id) and delayed messages. Written in the same atomic batch as the
+// messages, so a message moves between a queue and a timeline in one step;
+// read from any due time onwards without touching earlier entries. A queue's
+// timeline goes with delete_queue.
 
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +35,7 @@ namespace warren::storage {
 
 using QueueId = std::uint64_t;
 using Sequence = std::uint64_t;
+using TimelineId = std::uint64_t;
 
 // How far a write goes before it returns OK.
 enum class Durability {
@@ -43,12 +51,14 @@ enum class Durability {
 
 // One mutation in a MessageBatch.
 struct MessageOp {
-  enum class Kind { kAppend, kRemove, kPurge, kState };
+  enum class Kind { kAppend, kRemove, kPurge, kState, kSchedule, kUnschedule };
   Kind kind = Kind::kAppend;
-  QueueId queue = 0;
-  Sequence first = 0;  // kAppend/kRemove: the sequence; kPurge: first of the range
-  Sequence last = 0;   // kPurge: last of the range (inclusive); otherwise == first
-  std::string bytes;   // kAppend: the message; kState: the state record
+  QueueId queue = 0;   // kSchedule/kUnschedule: the timeline
+  Sequence first = 0;  // kAppend/kRemove: the sequence; kPurge: first of the range;
+                       // kSchedule/kUnschedule: the due time
+  Sequence last = 0;   // kPurge: last of the range (inclusive); kSchedule/kUnschedule:
+                       // the entry's id; otherwise == first
+  std::string bytes;   // kAppend: the message; kState: the state record; kSchedule: the entry
 };
 
 // An ordered list of mutations applied atomically by MessageStore::write:
@@ -76,6 +86,15 @@ class MessageBatch {
     ops_.push_back({MessageOp::Kind::kState, queue, 0, 0, std::move(bytes)});
   }
 
+  // Stores `bytes` on `timeline` at (due, id), replacing any entry there.
+  void schedule(TimelineId timeline, std::uint64_t due, std::uint64_t id, std::string bytes) {
+    ops_.push_back({MessageOp::Kind::kSchedule, timeline, due, id, std::move(bytes)});
+  }
+  // Deletes the entry at (due, id) of `timeline`; a missing one is not an error.
+  void unschedule(TimelineId timeline, std::uint64_t due, std::uint64_t id) {
+    ops_.push_back({MessageOp::Kind::kUnschedule, timeline, due, id, {}});
+  }
+
   bool empty() const noexcept { return ops_.empty(); }
   std::size_t size() const noexcept { return ops_.size(); }
   const std::vector<MessageOp>& ops() const noexcept { return ops_; }
@@ -96,6 +115,13 @@ struct StoredMessage {
   Sequence seq = 0;
   std::string bytes;
   friend bool operator==(const StoredMessage&, const StoredMessage&) = default;
+};
+
+struct ScheduledEntry {
+  std::uint64_t due = 0;
+  std::uint64_t id = 0;
+  std::string bytes;
+  friend bool operator==(const ScheduledEntry&, const ScheduledEntry&) = default;
 };
 
 // Summary of one queue's stored messages.
@@ -123,6 +149,12 @@ class MessageStore {
   virtual Status read(QueueId queue, Sequence from, std::size_t limit,
                       std::vector<StoredMessage>& out) = 0;
 
+  // Appends to `out` up to `limit` entries of `timeline` at or after
+  // (due, id), ordered by due time then id. Fewer than `limit` means there
+  // are no more. Errors as read().
+  virtual Status read_scheduled(TimelineId timeline, std::uint64_t due, std::uint64_t id,
+                                std::size_t limit, std::vector<ScheduledEntry>& out) = 0;
+
   // Count and first/last sequence of `queue`'s messages. A queue with no
   // messages is not an error: count == 0. Cost: O(count) for RocksDB (meant
   // for recovery, not for the message path).
@@ -136,8 +168,8 @@ class MessageStore {
   // Every queue's state record, by ascending queue id.
   virtual Result<std::vector<QueueState>> states() = 0;
 
-  // Deletes every message of `queue` (one range delete) and its state
-  // record, leaving other queues untouched.
+  // Deletes every message of `queue` (one range delete), its timeline and
+  // its state record, leaving other queues untouched.
   virtual Status delete_queue(QueueId queue, Durability durability) = 0;
 };
 

@@ -1,0 +1,335 @@
+#include "delayed_messages.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "channel.hpp"
+#include "log.hpp"
+#include "persister.hpp"
+#include "stored_message.hpp"
+#include "vhost.hpp"
+#include "warren/protocol/properties.hpp"
+
+namespace warren::broker {
+
+namespace {
+
+// Delayed record, version 1: u8 version, u16 vhost length, vhost, then the
+// message record (stored_message.hpp), which carries exchange and routing key.
+constexpr std::uint8_t kRecordVersion = 1;
+// State record, version 1: u8 version, u64 next id, u64 pending count.
+constexpr std::uint8_t kStateVersion = 1;
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+std::uint64_t get_u64(std::string_view in, std::size_t at) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i)
+    v = (v << 8) | static_cast<unsigned char>(in[at + i]);
+  return v;
+}
+
+std::string encode_record(const std::string& vhost, const Message& message) {
+  std::string out;
+  out.push_back(static_cast<char>(kRecordVersion));
+  out.push_back(static_cast<char>((vhost.size() >> 8) & 0xff));
+  out.push_back(static_cast<char>(vhost.size() & 0xff));
+  out += vhost;
+  out += encode_stored_message(message, SteadyTime::max(), !message.persistent);
+  return out;
+}
+
+// The plugin's convention: a delivered message carries the delay it waited
+// as a negative x-delay, so sending it through a delayed exchange again
+// routes it at once. Returns a copy with that header.
+MessagePtr with_negated_delay(const Message& message, std::int64_t delay_ms) {
+  protocol::BasicProperties props;
+  if (!protocol::decode_properties(message.properties, props) || !props.headers) return nullptr;
+  const protocol::FieldValue* old = protocol::find_field(*props.headers, "x-delay");
+  protocol::FieldValue negated =
+      old != nullptr && old->type_letter() == 'I' && delay_ms <= INT32_MAX
+          ? protocol::FieldValue(static_cast<std::int32_t>(-delay_ms))
+          : protocol::FieldValue(std::int64_t{-delay_ms});
+  protocol::set_field(*props.headers, "x-delay", std::move(negated));
+  auto copy = std::make_shared<Message>();
+  copy->exchange = message.exchange;
+  copy->routing_key = message.routing_key;
+  protocol::Encoder enc(copy->properties);
+  protocol::encode_properties(props, enc);
+  copy->body = message.body;
+  copy->body_size = message.body_size;
+  copy->ttl_ms = message.ttl_ms;
+  copy->priority = message.priority;
+  copy->persistent = message.persistent;
+  copy->account();
+  return copy;
+}
+
+// The expiration property as a TTL (a recovered message's ttl_ms is not
+// stored); -1 when absent or not a number.
+std::int64_t ttl_of(const Message& message) {
+  protocol::BasicProperties props;
+  if (!protocol::decode_properties(message.properties, props) || !props.expiration) return -1;
+  const std::string& text = *props.expiration;
+  if (text.empty() || text.size() > 18) return -1;
+  std::int64_t ttl = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    ttl = ttl * 10 + (c - '0');
+  }
+  return ttl;
+}
+
+}  // namespace
+
+DelayedMessages::DelayedMessages(boost::asio::io_context& io, Persister* store,
+                                 FindVHost find_vhost, std::size_t window)
+    : io_(io),
+      store_(store),
+      find_vhost_(std::move(find_vhost)),
+      window_limit_(std::max<std::size_t>(window, 2)),
+      timer_(io),
+      retry_timer_(io) {}
+
+DelayedMessages::~DelayedMessages() = default;
+
+std::optional<std::int64_t> DelayedMessages::delay_of(const Message& message) {
+  protocol::BasicProperties props;
+  if (!protocol::decode_properties(message.properties, props) || !props.headers) {
+    return std::nullopt;
+  }
+  const protocol::FieldValue* v = protocol::find_field(*props.headers, "x-delay");
+  if (v == nullptr) return std::nullopt;
+  auto delay = v->as_int();
+  if (!delay || *delay <= 0) return std::nullopt;
+  return delay;
+}
+
+void DelayedMessages::recover(const std::string* state) {
+  if (store_ == nullptr) return;
+  if (state != nullptr && state->size() == 17 &&
+      static_cast<std::uint8_t>((*state)[0]) == kStateVersion) {
+    next_id_ = std::max<std::uint64_t>(1, get_u64(*state, 1));
+    pending_ = get_u64(*state, 9);
+  }
+  beyond_ = true;  // until the first read says otherwise
+  frontier_ = Key{0, 0};
+  refill();
+}
+
+void DelayedMessages::write_state() {
+  if (store_ == nullptr) return;
+  std::string state;
+  state.push_back(static_cast<char>(kStateVersion));
+  put_u64(state, next_id_);
+  put_u64(state, pending_);
+  store_->set_state(kTimeline, std::move(state));
+}
+
+void DelayedMessages::add(const VHost& vhost, const Exchange& /*exchange*/, MessagePtr message,
+                          std::int64_t delay_ms, Channel* channel,
+                          std::weak_ptr<int> channel_alive) {
+  if (MessagePtr rewritten = with_negated_delay(*message, delay_ms)) message = rewritten;
+  const auto now = static_cast<std::uint64_t>(unix_ms_now());
+  const Key key{now + static_cast<std::uint64_t>(delay_ms), next_id_++};
+  ++pending_;
+  if (store_ != nullptr) {
+    store_->schedule(kTimeline, key.due, key.id, encode_record(vhost.name(), *message));
+    write_state();
+  }
+  insert(key, Held{vhost.name(), std::move(message), channel, std::move(channel_alive)});
+}
+
+void DelayedMessages::insert(const Key& key, Held held) {
+  // Past the frontier the store has entries the window lacks: this one
+  // joins them there, unless a refill is under way (it merges).
+  if (store_ != nullptr && beyond_ && !refilling_ && key > frontier_) return;
+  const bool earliest = window_.empty() || key < window_.begin()->first;
+  window_.emplace(key, std::move(held));
+  evict_over_window();
+  if (earliest) arm_timer();
+}
+
+void DelayedMessages::evict_over_window() {
+  if (store_ == nullptr || refilling_) return;
+  while (window_.size() > window_limit_) {
+    window_.erase(std::prev(window_.end()));  // it is in the store
+    beyond_ = true;
+    frontier_ = window_.rbegin()->first;
+  }
+}
+
+void DelayedMessages::arm_timer() {
+  if (window_.empty()) return;
+  const std::uint64_t due = window_.begin()->first.due;
+  if (timer_due_ != 0 && timer_due_ <= due) return;  // armed for earlier: it re-arms
+  timer_due_ = due;
+  const std::int64_t left = static_cast<std::int64_t>(due) - unix_ms_now();
+  timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, left)));
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // cancelled by an earlier arm, or shut down
+    timer_due_ = 0;
+    release_due();
+  });
+}
+
+void DelayedMessages::release_due() {
+  const auto now = static_cast<std::uint64_t>(unix_ms_now());
+  bool released = false;
+  while (!window_.empty() && window_.begin()->first.due <= now) {
+    auto node = window_.extract(window_.begin());
+    // Unscheduled in the same storage batch as the copies routed into
+    // durable queues: atomic.
+    if (store_ != nullptr) store_->unschedule(kTimeline, node.key().due, node.key().id);
+    --pending_;
+    released = true;
+    route(node.mapped());
+  }
+  if (released) write_state();
+  maybe_refill();
+  arm_timer();
+}
+
+void DelayedMessages::route(Held& held) {
+  VHost* vhost = find_vhost_(held.vhost);
+  const Exchange* exchange =
+      vhost != nullptr ? vhost->find_exchange(held.message->exchange) : nullptr;
+  if (exchange == nullptr) {
+    log_debug("delayed message for missing exchange '{}' in vhost '{}' dropped",
+              held.message->exchange, held.vhost);
+    return;
+  }
+  std::vector<Queue*> targets;
+  vhost->route(*exchange, held.message->routing_key, held.message->properties, targets);
+  if (targets.empty()) {
+    // mandatory, as SEMANTICS.md: returned only when unroutable now.
+    if (held.channel != nullptr && !held.channel_alive.expired()) {
+      held.channel->return_unroutable(*held.message);
+    }
+    return;
+  }
+  for (Queue* q : targets) {
+    // A refusal (reject-publish) drops the message: its confirm went out
+    // when it was stored here.
+    (void)q->publish(held.message);
+  }
+}
+
+void DelayedMessages::maybe_refill() {
+  if (store_ == nullptr || !beyond_ || refilling_ || window_.size() >= window_limit_ / 2) return;
+  refilling_ = true;
+  // Entries past the frontier may still be in the persister's open batch:
+  // read once everything added so far is written.
+  store_->after_stored([this] { refill(); });
+}
+
+void DelayedMessages::refill() {
+  refilling_ = false;
+  const std::size_t want = window_limit_ - std::min(window_.size(), window_limit_ / 2);
+  std::vector<storage::ScheduledEntry> chunk;
+  const storage::Status status = store_->messages().read_scheduled(
+      kTimeline, frontier_.due, frontier_.id + (frontier_.due == 0 && frontier_.id == 0 ? 0 : 1),
+      want, chunk);
+  if (!status.ok()) {
+    log_error("delayed messages: reading the store failed: {}; retrying in 1 s",
+              status.to_string());
+    refilling_ = true;
+    retry_timer_.expires_after(std::chrono::seconds(1));
+    retry_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) refill();
+    });
+    return;
+  }
+  for (auto& entry : chunk) {
+    std::optional<Held> held = decode(entry.bytes);
+    if (!held) {
+      log_error("delayed messages: unreadable entry {} dropped", entry.id);
+      store_->unschedule(kTimeline, entry.due, entry.id);
+      if (pending_ > 0) --pending_;
+      continue;
+    }
+    window_.emplace(Key{entry.due, entry.id}, std::move(*held));
+  }
+  if (chunk.size() == want) {
+    frontier_ = Key{chunk.back().due, chunk.back().id};
+    beyond_ = true;
+    // Added while the read was pending and past it: they are in the store.
+    while (!window_.empty() && window_.rbegin()->first > frontier_)
+      window_.erase(std::prev(window_.end()));
+  } else {
+    beyond_ = false;
+  }
+  arm_timer();
+}
+
+std::optional<DelayedMessages::Held> DelayedMessages::decode(const std::string& bytes) const {
+  if (bytes.size() < 3 || static_cast<std::uint8_t>(bytes[0]) != kRecordVersion) {
+    return std::nullopt;
+  }
+  const std::size_t vhost_size =
+      (static_cast<unsigned char>(bytes[1]) << 8) | static_cast<unsigned char>(bytes[2]);
+  if (bytes.size() < 3 + vhost_size) return std::nullopt;
+  auto decoded = decode_stored_message(std::string_view(bytes).substr(3 + vhost_size));
+  if (!decoded) return std::nullopt;
+  decoded->message->ttl_ms = ttl_of(*decoded->message);
+  return Held{bytes.substr(3, vhost_size), std::move(decoded->message), nullptr, {}};
+}
+
+std::vector<DelayedMessages::Listed> DelayedMessages::list(const std::string& vhost,
+                                                           std::size_t offset, std::size_t limit) {
+  std::vector<Listed> out;
+  auto visit = [&](const Key& key, const std::string& held_vhost, const MessagePtr& message) {
+    if (held_vhost != vhost) return true;
+    if (offset > 0) {
+      --offset;
+      return true;
+    }
+    out.push_back({key.id, static_cast<std::int64_t>(key.due), held_vhost, message});
+    return out.size() < limit;
+  };
+  for (const auto& [key, held] : window_) {
+    if (!visit(key, held.vhost, held.message)) return out;
+  }
+  if (store_ == nullptr || !beyond_) return out;
+  Key from{frontier_.due, frontier_.id + 1};
+  std::vector<storage::ScheduledEntry> chunk;
+  for (;;) {
+    chunk.clear();
+    if (!store_->messages().read_scheduled(kTimeline, from.due, from.id, 1000, chunk).ok()) {
+      return out;
+    }
+    for (const auto& entry : chunk) {
+      std::optional<Held> held = decode(entry.bytes);
+      if (held && !visit(Key{entry.due, entry.id}, held->vhost, held->message)) return out;
+    }
+    if (chunk.size() < 1000) return out;
+    from = Key{chunk.back().due, chunk.back().id + 1};
+  }
+}
+
+bool DelayedMessages::cancel(const std::string& vhost, std::uint64_t due, std::uint64_t id) {
+  const Key key{due, id};
+  if (auto it = window_.find(key); it != window_.end()) {
+    if (it->second.vhost != vhost) return false;
+    window_.erase(it);
+  } else {
+    if (store_ == nullptr || !beyond_ || key <= frontier_) return false;
+    std::vector<storage::ScheduledEntry> found;
+    if (!store_->messages().read_scheduled(kTimeline, due, id, 1, found).ok() || found.empty() ||
+        found.front().due != due || found.front().id != id) {
+      return false;
+    }
+    std::optional<Held> held = decode(found.front().bytes);
+    if (!held || held->vhost != vhost) return false;
+  }
+  if (store_ != nullptr) store_->unschedule(kTimeline, due, id);
+  --pending_;
+  write_state();
+  maybe_refill();
+  return true;
+}
+
+}  // namespace warren::broker

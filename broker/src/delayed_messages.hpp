@@ -1,0 +1,121 @@
+#pragma once
+// Delayed messages: what is published to an `x-delayed-message` exchange with
+// a positive `x-delay` header waits here until it is due, then is routed
+// through that exchange (by its `x-delayed-type`). See SEMANTICS.md.
+//
+// All of them live on one timeline of the store (timeline 0; queue ids start
+// at 1), keyed by (Unix due time in ms, a publish counter), so they survive
+// restarts and come out in due-time order, publish order among equals.
+// Memory is bounded: only a window of the earliest entries is held (at most
+// `window` messages); the rest are read back from the store, a chunk at a
+// time, as the window drains. Start-up reads one chunk, never the whole
+// timeline. A small state record keeps the count and the counter.
+//
+// Broker thread only. Without a store (no persister) every entry is held in
+// memory and nothing survives a restart.
+
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "message.hpp"
+
+namespace warren::broker {
+
+class Channel;
+class Persister;
+class VHost;
+struct Exchange;
+
+class DelayedMessages {
+ public:
+  using FindVHost = std::function<VHost*(const std::string& name)>;
+
+  static constexpr std::uint64_t kTimeline = 0;
+  static constexpr std::size_t kDefaultWindow = 10'000;
+
+  DelayedMessages(boost::asio::io_context& io, Persister* store, FindVHost find_vhost,
+                  std::size_t window = kDefaultWindow);
+  ~DelayedMessages();
+  DelayedMessages(const DelayedMessages&) = delete;
+  DelayedMessages& operator=(const DelayedMessages&) = delete;
+
+  // The delay `message` asks for: its x-delay header when that is a positive
+  // integer, else nothing (route at once).
+  static std::optional<std::int64_t> delay_of(const Message& message);
+
+  // Start-up, before the persister starts: the state record (null when
+  // there is none) and the first chunk of the timeline.
+  void recover(const std::string* state);
+
+  // Holds `message` (published to `exchange` of `vhost`) for `delay_ms`.
+  // With `mandatory`, `channel` (kept alive by `channel_alive`) gets a
+  // basic.return when the message is unroutable once due.
+  void add(const VHost& vhost, const Exchange& exchange, MessagePtr message, std::int64_t delay_ms,
+           Channel* channel, std::weak_ptr<int> channel_alive);
+
+  // How many are waiting (in memory and in the store).
+  std::uint64_t pending() const { return pending_; }
+  // How many of them are held in memory.
+  std::size_t in_memory() const { return window_.size(); }
+
+  // A waiting message as the admin API shows it.
+  struct Listed {
+    std::uint64_t id = 0;
+    std::int64_t due_unix_ms = 0;
+    std::string vhost;
+    MessagePtr message;
+  };
+  // Waiting messages of `vhost` in due-time order, skipping `offset` and
+  // returning at most `limit`. Reads the store beyond the window.
+  std::vector<Listed> list(const std::string& vhost, std::size_t offset, std::size_t limit);
+  // Cancels (drops) the waiting message (due, id) of `vhost`; false when
+  // there is none.
+  bool cancel(const std::string& vhost, std::uint64_t due_unix_ms, std::uint64_t id);
+
+ private:
+  struct Key {
+    std::uint64_t due = 0;  // Unix ms
+    std::uint64_t id = 0;
+    auto operator<=>(const Key&) const = default;
+  };
+  struct Held {
+    std::string vhost;
+    MessagePtr message;
+    Channel* channel = nullptr;  // for mandatory returns
+    std::weak_ptr<int> channel_alive;
+  };
+
+  void insert(const Key& key, Held held);
+  void evict_over_window();
+  void arm_timer();
+  void release_due();
+  void route(Held& held);
+  void maybe_refill();
+  void refill();
+  void write_state();
+  std::optional<Held> decode(const std::string& bytes) const;
+
+  boost::asio::io_context& io_;
+  Persister* store_;
+  FindVHost find_vhost_;
+  const std::size_t window_limit_;
+  // The earliest entries. Invariant: every entry of the timeline up to
+  // `frontier_` is here; past it, when `beyond_`, more are in the store only.
+  std::map<Key, Held> window_;
+  Key frontier_{};
+  bool beyond_ = false;
+  bool refilling_ = false;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t pending_ = 0;
+  boost::asio::steady_timer timer_;
+  std::uint64_t timer_due_ = 0;            // what the timer is armed for; 0: not armed
+  boost::asio::steady_timer retry_timer_;  // a failed read of the store
+};
+
+}  // namespace warren::broker
