@@ -36,7 +36,7 @@ asio::awaitable<void> run(std::string uri, int count) {
     m.persistent().message_id(fmt::format("job-{}", i)).content_type("text/plain");
     co_await publisher.publish("", jobs::kQueue, m, /*mandatory=*/true);
   }
-  co_await publisher.wait_for_confirms();  // throws if any was nacked or lost
+  co_await publisher.wait_for_confirms();  // throws if any was nacked, returned or lost
   fmt::print("published and confirmed {} jobs\n", count);
   co_await conn.close();
 }

@@ -63,15 +63,10 @@ asio::awaitable<Confirmation> PublisherCore::publish(std::string_view exchange,
                                                      const Message& message, bool mandatory) {
   auto self = shared_from_this();
   if (closed_) throw Error(Errc::kClosed, "the publisher is closed");
-  if (exchange.size() > 255 || routing_key.size() > 255) {
-    throw std::invalid_argument("exchange names and routing keys are at most 255 bytes");
-  }
+  check_names(exchange, routing_key);
   // The common case waits for nothing: skip the waiting loop (and its
   // coroutine frames) altogether.
-  const bool ready_now = conn_->is_open() && !conn_->blocked() &&
-                         conn_->write_backlog() < conn_->options().max_write_buffer &&
-                         ch_->usable() &&
-                         (!options_.confirms || unconfirmed_.size() < options_.confirm_window);
+  const bool ready_now = can_send_now();
   const auto deadline =
       ready_now ? Clock::time_point::max() : deadline_after(options_.wait_timeout);
   while (!ready_now) {
@@ -94,6 +89,39 @@ asio::awaitable<Confirmation> PublisherCore::publish(std::string_view exchange,
     }
     break;
   }
+  Confirmation c = send_now(exchange, routing_key, message, mandatory);
+  // Let the writer start on a large batch instead of buffering it all.
+  if (conn_->write_backlog() >= kYieldBacklog) {
+    co_await asio::post(conn_->executor(), asio::use_awaitable);
+  }
+  co_return c;
+}
+
+void PublisherCore::check_names(std::string_view exchange, std::string_view routing_key) {
+  if (exchange.size() > 255 || routing_key.size() > 255) {
+    throw std::invalid_argument("exchange names and routing keys are at most 255 bytes");
+  }
+}
+
+bool PublisherCore::can_send_now() const {
+  return conn_->is_open() && !conn_->blocked() &&
+         conn_->write_backlog() < conn_->options().max_write_buffer && ch_->usable() &&
+         (!options_.confirms || unconfirmed_.size() < options_.confirm_window);
+}
+
+std::optional<Confirmation> PublisherCore::try_publish(std::string_view exchange,
+                                                       std::string_view routing_key,
+                                                       const Message& message, bool mandatory) {
+  if (closed_) throw Error(Errc::kClosed, "the publisher is closed");
+  check_names(exchange, routing_key);
+  // Past kYieldBacklog the caller must go through publish(), which yields to
+  // the writer: a loop of try_publish() alone would never let it run.
+  if (!can_send_now() || conn_->write_backlog() >= kYieldBacklog) return std::nullopt;
+  return send_now(exchange, routing_key, message, mandatory);
+}
+
+Confirmation PublisherCore::send_now(std::string_view exchange, std::string_view routing_key,
+                                     const Message& message, bool mandatory) {
   const std::uint64_t seq = next_seq_;
   send(exchange, routing_key, message, mandatory, seq);
   ++published;
@@ -113,11 +141,7 @@ asio::awaitable<Confirmation> PublisherCore::publish(std::string_view exchange,
     }
     ++next_seq_;
   }
-  // Let the writer start on a large batch instead of buffering it all.
-  if (conn_->write_backlog() >= 64 * 1024) {
-    co_await asio::post(conn_->executor(), asio::use_awaitable);
-  }
-  co_return Confirmation(std::move(state));
+  return Confirmation(std::move(state));
 }
 
 void PublisherCore::send(std::string_view exchange, std::string_view routing_key,
@@ -285,6 +309,13 @@ boost::asio::awaitable<void> Confirmation::acked(std::chrono::milliseconds timeo
 
 // Not a coroutine (one frame less per message): the core's coroutine keeps
 // itself alive once it runs, and the caller co_awaits this at once.
+std::optional<Confirmation> Publisher::try_publish(std::string_view exchange,
+                                                   std::string_view routing_key,
+                                                   const Message& message, bool mandatory) {
+  if (!core_) throw Error(Errc::kClosed, "empty Publisher");
+  return core_->try_publish(exchange, routing_key, message, mandatory);
+}
+
 boost::asio::awaitable<Confirmation> Publisher::publish(std::string_view exchange,
                                                         std::string_view routing_key,
                                                         const Message& message, bool mandatory) {

@@ -33,6 +33,8 @@ class PublisherCore : public ChannelListener, public std::enable_shared_from_thi
   asio::awaitable<void> start();
   asio::awaitable<Confirmation> publish(std::string_view exchange, std::string_view routing_key,
                                         const Message& message, bool mandatory);
+  std::optional<Confirmation> try_publish(std::string_view exchange, std::string_view routing_key,
+                                          const Message& message, bool mandatory);
   asio::awaitable<void> wait_for_confirms(std::chrono::milliseconds timeout);
   asio::awaitable<void> close();
 
@@ -47,6 +49,12 @@ class PublisherCore : public ChannelListener, public std::enable_shared_from_thi
   std::uint64_t published = 0, nacked = 0, returned = 0;
 
  private:
+  // Outbound bytes beyond which publishing yields to the writer.
+  static constexpr std::size_t kYieldBacklog = 64 * 1024;
+  static void check_names(std::string_view exchange, std::string_view routing_key);
+  bool can_send_now() const;
+  Confirmation send_now(std::string_view exchange, std::string_view routing_key,
+                        const Message& message, bool mandatory);
   void fail_all(const Error& e);
   void settle(ConfirmState& s, bool ack);
   // Appends basic.publish; mandatory messages are tagged with `seq` when

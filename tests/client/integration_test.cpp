@@ -147,6 +147,48 @@ TEST_CASE("The confirm window bounds messages in flight", "[client][publisher]")
   });
 }
 
+TEST_CASE("try_publish sends at once or declines; publish() takes over", "[client][publisher]") {
+  run_async([]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    Connection c = co_await connect(ex);
+    const std::string q = unique_name("try");
+    co_await c.declare_queue(transient_queue(q));
+    PublisherOptions opts;
+    opts.confirm_window = 10;
+    Publisher p = co_await c.publisher(opts);
+    // Without yielding, the window fills after 10 and try_publish declines.
+    int sent = 0;
+    while (p.try_publish("", q, Message(fmt::format("{}", sent))))
+      ++sent;
+    CHECK(sent == 10);
+    CHECK(p.in_flight() == 10);
+    CHECK(p.published() == 10);
+    // publish() waits for room; mixing both keeps the order.
+    for (int i = sent; i < 1000; ++i) {
+      const Message m(fmt::format("{}", i));
+      std::optional<Confirmation> conf = p.try_publish("", q, m);
+      if (!conf) conf = co_await p.publish("", q, m);
+    }
+    co_await p.wait_for_confirms();
+    CHECK(p.published() == 1000);
+    int in_order = 0;
+    for (int i = 0; i < 1000; ++i) {
+      std::optional<Delivery> d = co_await c.get(q);
+      if (d && d->body == fmt::format("{}", i)) ++in_order;
+    }
+    CHECK(in_order == 1000);
+    bool invalid = false;
+    try {
+      p.try_publish("", std::string(256, 'k'), Message("x"));
+    } catch (const std::invalid_argument&) {
+      invalid = true;
+    }
+    CHECK(invalid);
+    co_await c.delete_queue(q);
+    co_await c.close();
+  });
+}
+
 TEST_CASE("Mandatory messages nobody takes come back through on_return", "[client][publisher]") {
   run_async([]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;

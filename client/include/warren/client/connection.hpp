@@ -21,7 +21,9 @@
 // mode and re-subscribes consumers. Calls made meanwhile wait for it,
 // bounded by ConnectionOptions::outage_wait (then Error(kTimeout)). RPCs
 // and confirmations in flight at the moment of the failure fail with
-// Error(kConnectionLost).
+// Error(kConnectionLost), except the confirmations of a publisher with
+// PublisherOptions::resend_unconfirmed, whose messages go out again after
+// recovery (publisher.hpp).
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "warren/client/message.hpp"
@@ -107,6 +108,16 @@ class Publisher {
   boost::asio::awaitable<Confirmation> publish(std::string_view exchange,
                                                std::string_view routing_key, const Message& message,
                                                bool mandatory = false);
+  // publish() without a coroutine, for tight producer loops: publishes at
+  // once and returns its Confirmation when nothing needs waiting for (the
+  // connection open and not blocked, the window not full, less than 64 KiB
+  // waiting to be written), else returns nullopt and sends nothing; then
+  // co_await publish(), which waits as needed and lets the socket drain:
+  //   auto c = p.try_publish(x, k, m);
+  //   if (!c) c = co_await p.publish(x, k, m);
+  // Same exceptions as publish() (kClosed, std::invalid_argument).
+  std::optional<Confirmation> try_publish(std::string_view exchange, std::string_view routing_key,
+                                          const Message& message, bool mandatory = false);
   // publish() then Confirmation::acked(): one round trip per message. Slow;
   // prefer publishing a batch and then wait_for_confirms(). Throws
   // Error(kReturned) when a mandatory message was not routed.
