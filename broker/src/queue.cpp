@@ -547,6 +547,32 @@ void Queue::browse(std::size_t offset, const std::function<bool(const Entry&)>& 
   }
 }
 
+void Queue::browse_waiting(
+    std::size_t offset,
+    const std::function<bool(const Entry&, std::uint64_t due_unix_ms)>& visit) const {
+  for (const auto& [due, waiting] : waiting_) {
+    if (offset > 0) {
+      --offset;
+      continue;
+    }
+    if (!visit(waiting.entry, waiting.due_unix_ms)) return;
+  }
+}
+
+bool Queue::release_waiting(std::uint64_t seq) {
+  auto it = std::find_if(waiting_.begin(), waiting_.end(),
+                         [seq](const auto& w) { return w.second.entry.seq == seq; });
+  if (it == waiting_.end() || deleted_) return false;
+  if (stores(*it->second.entry.message)) {
+    store_->unschedule(id_, it->second.due_unix_ms, seq);
+  }
+  requeue(std::move(it->second.entry));
+  waiting_.erase(it);
+  arm_waiting_timer();
+  dispatch();
+  return true;
+}
+
 bool Queue::remove_ready(std::uint64_t seq, Entry* out) {
   auto it =
       std::find_if(ready_.begin(), ready_.end(), [seq](const Entry& e) { return e.seq == seq; });

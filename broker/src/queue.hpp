@@ -154,6 +154,15 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // Takes the ready message with sequence `seq` out of the queue; false when
   // there is none. The caller settles it (discard_stored, requeue or publish elsewhere).
   bool remove_ready(std::uint64_t seq, Entry* out);
+  // Visits messages waiting to be retried in due-time order (with their
+  // Unix due time in ms) from position `offset` until `visit` returns false.
+  // Changes nothing.
+  void browse_waiting(
+      std::size_t offset,
+      const std::function<bool(const Entry&, std::uint64_t due_unix_ms)>& visit) const;
+  // Cancels the wait of message `seq`: it becomes ready at once (its counts
+  // kept). False when no message with that sequence is waiting.
+  bool release_waiting(std::uint64_t seq);
   // Removes all ready messages; returns how many.
   std::size_t purge();
   // A message left the queue for good (rejected, expired): it goes to the
