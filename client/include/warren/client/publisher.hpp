@@ -23,6 +23,11 @@
 // closed for good (close(), or auto_reconnect off); waits on them are
 // bounded by their timeouts as always.
 //
+// Without confirms (PublisherOptions::confirms = false) nothing tells
+// whether a message arrived: what was buffered or on the wire when the
+// connection dropped may be lost without an error. Use confirms for
+// anything that matters.
+//
 // Thread: the connection's executor (see connection.hpp).
 
 #include <boost/asio/awaitable.hpp>
