@@ -32,6 +32,8 @@ class Broker {
     this.extraArgs = extraArgs;
     this.proc = null;
     this.dataDir = null;
+    // Set by restart(): the next start() reuses dataDir instead of making a new one.
+    this.keepData = false;
     this.external = null;
     this.host = null;
     this.port = null;
@@ -51,7 +53,10 @@ class Broker {
     this.username = 'guest';
     this.password = 'guest';
     const bin = process.env.WARREN_BIN || DEFAULT_BIN;
-    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-node-'));
+    if (!(this.keepData && this.dataDir)) {
+      this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-node-'));
+    }
+    this.keepData = false;
     this.logPath = path.join(this.dataDir, 'broker.log');
     const log = fs.openSync(this.logPath, 'a');
     const args = ['--bind', '127.0.0.1', '--amqp-port', '0', '--http-port', '0',
@@ -120,7 +125,8 @@ class Broker {
   }
 
   // SIGTERM, then wait (SIGKILL after 20 s). Returns { code, signal } or null if external.
-  async stop() {
+  // The data dir is removed unless keepData (restart() keeps it).
+  async stop(keepData = false) {
     if (!this.proc) return null;
     const proc = this.proc;
     this.proc = null;
@@ -133,9 +139,41 @@ class Broker {
     } else {
       result = await this.exited;
     }
-    if (this.dataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.dataDir && !keepData) fs.rmSync(this.dataDir, { recursive: true, force: true });
     return result;
   }
+
+  // SIGKILL, as a crash would; the data dir stays. Returns { code, signal }.
+  async kill() {
+    if (!this.proc) return null;
+    const proc = this.proc;
+    this.proc = null;
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    return this.exited;
+  }
+
+  // Stop (SIGTERM, which must exit 0) or kill (SIGKILL) the broker, then start a new one on the
+  // same data dir and flags. It listens on new ephemeral ports: connect again with options().
+  // Only for a broker this process started (not with WARREN_TEST_URL).
+  async restart({ kill = false } = {}) {
+    assert.ok(!this.external, 'restart() needs a warren started by the test');
+    if (kill) {
+      const r = await this.kill();
+      assert.equal(r.signal, 'SIGKILL', 'warren was not killed: ' + JSON.stringify(r));
+    } else {
+      const r = await this.stop(true);
+      assert.deepEqual(r, { code: 0, signal: null }, 'warren did not exit 0 on SIGTERM');
+    }
+    this.keepData = true;
+    return this.start();
+  }
+}
+
+// True when the server is Warren (it advertises capability warren.nack_delay, as the pika tests
+// check); Warren-only tests skip elsewhere (RabbitMQ 3.10).
+function isWarren(conn) {
+  const caps = conn.connection.serverProperties.capabilities || {};
+  return caps['warren.nack_delay'] === true;
 }
 
 // Register before/after hooks that start a broker for this test file and stop it afterwards.
@@ -288,5 +326,5 @@ async function expectChannelError(ch, promise, code) {
 
 module.exports = {
   Broker, useBroker, watchChannel, uid, waitFor, nextEvent, Collector, expectChannelError, within,
-  TEST_TIMEOUT, WAIT, amqp,
+  isWarren, TEST_TIMEOUT, WAIT, amqp,
 };
