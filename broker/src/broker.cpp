@@ -24,6 +24,7 @@ Broker::Broker(asio::io_context& io, Config config)
     memory_limit_ =
         static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) / 10 * 4;
   }
+  set_paging_limits(PagingLimits{config_.queue_memory_messages, config_.queue_memory_bytes});
   // Recovers what the store holds, or creates the defaults on first start.
   open_storage();
 }

@@ -193,14 +193,26 @@ bool Broker::recover() {
     std::vector<Queue::Entry> entries;
     std::vector<storage::StoredMessage> chunk;
     storage::Sequence from = 0;
+    // A paging queue loads its head only (its memory window); the rest is
+    // its paged region, read as consumers catch up.
+    const bool pages = it->second->pages();
+    const PagingLimits& window = paging_limits();
+    std::uint64_t records_read = 0, bytes_read = 0, ready_loaded = 0, ready_bytes_loaded = 0;
+    bool stopped_early = false;
     for (;;) {
+      if (pages && (ready_loaded >= window.messages || ready_bytes_loaded >= window.bytes)) {
+        stopped_early = true;
+        break;
+      }
       chunk.clear();
       const storage::Status status = messages.read(state.queue, from, kRecoveryReadChunk, chunk);
       if (!status.ok()) {
         throw std::runtime_error("reading messages: " + status.to_string());
       }
       for (auto& stored : chunk) {
+        ++records_read;
         auto message = decode_stored_message(stored.bytes);
+        if (message) bytes_read += message->message->body.size();
         if (!message) {
           log_error("recovery: queue '{}': unreadable message {} skipped", it->second->name(),
                     stored.seq);
@@ -214,6 +226,10 @@ bool Broker::recover() {
           }
           continue;
         }
+        if (!waiting.contains(stored.seq)) {
+          ++ready_loaded;
+          ready_bytes_loaded += message->message->body.size();
+        }
         Queue::Entry entry;
         entry.message = std::move(message->message);
         entry.seq = stored.seq;
@@ -222,6 +238,34 @@ bool Broker::recover() {
       }
       if (chunk.size() < kRecoveryReadChunk) break;
       from = chunk.back().seq + 1;
+    }
+    Queue::PagedRegion beyond;
+    if (stopped_early) {
+      // Waiting messages past the loaded head are read one by one (they wait
+      // in memory); everything else from `from` on is the paged region.
+      for (auto w = waiting.lower_bound(from); w != waiting.end(); ++w) {
+        chunk.clear();
+        if (!messages.read(state.queue, w->first, 1, chunk).ok() || chunk.empty() ||
+            chunk.front().seq != w->first) {
+          continue;  // gone: dropped below
+        }
+        auto message = decode_stored_message(chunk.front().bytes);
+        ++records_read;
+        if (!message) continue;
+        bytes_read += message->message->body.size();
+        Queue::Entry entry;
+        entry.message = std::move(message->message);
+        entry.seq = w->first;
+        entry.expires_at = message->expires_at;
+        entries.push_back(std::move(entry));
+      }
+      beyond.from_seq = from;
+      beyond.count = decoded_state->stored_count > records_read
+                         ? decoded_state->stored_count - records_read
+                         : 0;
+      beyond.bytes =
+          decoded_state->stored_bytes > bytes_read ? decoded_state->stored_bytes - bytes_read : 0;
+      message_count += beyond.count;
     }
     message_count += entries.size();
     // A wait whose message is gone (acked in a batch cut short) is dropped.
@@ -234,7 +278,7 @@ bool Broker::recover() {
         w = waiting.erase(w);
       }
     }
-    it->second->restore(std::move(entries), waiting, *decoded_state, clean_start_);
+    it->second->restore(std::move(entries), waiting, *decoded_state, clean_start_, beyond);
   }
   reserve_queue_ids(highest_id);
   delayed_->recover(delayed_state ? &*delayed_state : nullptr);

@@ -22,6 +22,10 @@ struct Config {
   // Delayed messages (x-delayed-message exchanges) held in memory; the rest
   // wait in the store only.
   std::size_t delayed_memory_window = 10'000;
+  // A durable queue's ready messages held in memory; past either limit the
+  // newest wait in the store only (paging).
+  std::size_t queue_memory_messages = 50'000;
+  std::uint64_t queue_memory_bytes = 64ull << 20;
   std::string bind = "0.0.0.0";
   std::uint16_t amqp_port = 5672;  // 0 picks an ephemeral port
   std::uint16_t http_port = 15672;

@@ -7,6 +7,7 @@
 
 #include "channel.hpp"
 #include "consumer.hpp"
+#include "log.hpp"
 #include "persister.hpp"
 #include "stored_message.hpp"
 #include "vhost.hpp"
@@ -15,6 +16,11 @@ namespace warren::broker {
 
 namespace {
 std::uint64_t g_next_queue_id = 1;
+PagingLimits g_paging;
+
+// Messages read from the store per page-in call: bounds the time one read
+// holds the broker thread.
+constexpr std::size_t kPageInChunk = 4096;
 
 // An integer, floating-point or decimal argument as a double.
 std::optional<double> number_of(const protocol::FieldValue& v) {
@@ -36,6 +42,14 @@ std::chrono::steady_clock::time_point steady_from_unix_ms(std::uint64_t unix_ms)
 
 std::uint64_t allocate_queue_id() {
   return g_next_queue_id++;
+}
+
+void set_paging_limits(PagingLimits limits) {
+  g_paging = limits;
+}
+
+const PagingLimits& paging_limits() {
+  return g_paging;
 }
 
 void reserve_queue_ids(std::uint64_t highest_used) {
@@ -98,6 +112,18 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
   if (const auto* v = protocol::find_field(args, "x-delayed-retry-multiplier")) {
     retry_multiplier_ = number_of(*v);
   }
+  paging_ = store_ != nullptr && pageable();
+}
+
+bool Queue::pages() const {
+  return paging_;
+}
+
+bool Queue::pageable() const {
+  // The paged region is a suffix in sequence order: priorities reorder, and
+  // length limits count and drop from the in-memory list.
+  return options_.durable && !options_.exclusive && !max_priority_ && !max_length_ &&
+         !max_length_bytes_;
 }
 
 Queue::~Queue() = default;
@@ -209,9 +235,20 @@ void Queue::discard_stored(std::uint64_t seq, const Message& message) {
 
 void Queue::restore(std::vector<Entry> entries,
                     const std::map<std::uint64_t, RestoredWait>& waiting,
-                    const QueueStateRecord& state, bool clean_stop) {
+                    const QueueStateRecord& state, bool clean_stop, PagedRegion beyond) {
   next_seq_ = std::max(next_seq_, state.next_seq);
   delivered_upto_ = state.delivered_upto;
+  restored_clean_ = clean_stop;
+  if (beyond.count > 0) {
+    paged_count_ = beyond.count;
+    paged_bytes_ = beyond.bytes;
+    page_from_ = beyond.from_seq;
+    stored_count_ += beyond.count;
+    stored_bytes_ += beyond.bytes;
+    for (const auto& [seq, wait] : waiting) {
+      if (seq >= beyond.from_seq) waiting_in_region_.insert(seq);
+    }
+  }
   for (Entry& entry : entries) {
     next_seq_ = std::max(next_seq_, entry.seq + 1);
     entry.redelivered = !clean_stop || entry.seq <= delivered_upto_;
@@ -232,6 +269,7 @@ void Queue::restore(std::vector<Entry> entries,
     ready_bytes_ += entry.message->body.size();
     ready_.push_back(std::move(entry));
   }
+  first_seq_this_run_ = next_seq_;
   arm_waiting_timer();
   if (max_priority_) {
     std::stable_sort(ready_.begin(), ready_.end(), [this](const Entry& a, const Entry& b) {
@@ -282,14 +320,27 @@ bool Queue::publish(MessagePtr message) {
     if (overflow_ == Overflow::kRejectPublishDlx) dead_letter(entry.message, "maxlen");
     return false;
   }
-  if (stores(*entry.message)) {
-    store_->append(id_, entry.seq, encode_stored_message(*entry.message, entry.expires_at, false));
+  const bool to_region = paged_count_ > 0;
+  if (stores(*entry.message) || to_region) {
+    // Behind paged-out messages a transient one waits in the store too,
+    // flagged so that a restart drops it.
+    store_->append(
+        id_, entry.seq,
+        encode_stored_message(*entry.message, entry.expires_at, !stores(*entry.message)));
     ++stored_count_;
     stored_bytes_ += entry.message->body.size();
     write_state();
   }
-  ready_bytes_ += entry.message->body.size();
   ++stats_.publish;
+  if (to_region) {
+    ++paged_count_;
+    paged_bytes_ += entry.message->body.size();
+    unwritten_region_.push_back(std::move(entry));
+    schedule_trim();
+    if (ready_.empty() && !consumers_.empty()) dispatch();
+    return true;
+  }
+  ready_bytes_ += entry.message->body.size();
   if (max_priority_) {
     // Before the first message of a lower priority.
     const std::uint8_t priority = priority_of(entry);
@@ -300,6 +351,7 @@ bool Queue::publish(MessagePtr message) {
     ready_.push_back(std::move(entry));
   }
   if (!consumers_.empty()) dispatch();
+  if (paging_ && over_window()) page_out_over_window();
   if (overflow_ == Overflow::kDropHead) drop_head_over_limit();
   // A TTL of 0 means "now or never": undelivered, it expires at once.
   if (may_expire_) expire_head();
@@ -522,7 +574,9 @@ void Queue::dispatch() {
   if (dispatching_ || deleted_) return;
   dispatching_ = true;
   if (may_expire_) expire_head();
-  while (!ready_.empty()) {
+  for (;;) {
+    if (ready_.empty()) maybe_page_in();
+    if (ready_.empty()) break;
     Consumer* consumer = pick_consumer();
     if (consumer == nullptr) break;
     Entry entry = pop_ready_front();
@@ -530,10 +584,139 @@ void Queue::dispatch() {
     consumer->channel->deliver(*consumer, *this, std::move(entry));
   }
   dispatching_ = false;
+  // Keeps the window filled for the next consumers (and basic.get).
+  maybe_page_in();
+}
+
+bool Queue::over_window() const {
+  return ready_.size() > g_paging.messages || ready_bytes_ > g_paging.bytes;
+}
+
+void Queue::page_out_over_window() {
+  // The newest never-delivered stored messages leave memory; anything else
+  // at the back (transient, redelivered, with its own TTL) stops it.
+  while (over_window() && !ready_.empty()) {
+    const Entry& back = ready_.back();
+    if (!stores(*back.message) || back.redelivered || back.acquired_count > 0 ||
+        back.delivery_count > 0 || back.message->ttl_ms >= 0) {
+      break;
+    }
+    page_from_ = back.seq;
+    ++paged_count_;
+    paged_bytes_ += back.message->body.size();
+    ready_bytes_ -= back.message->body.size();
+    unwritten_region_.push_front(std::move(ready_.back()));
+    ready_.pop_back();
+    schedule_trim();
+  }
+}
+
+void Queue::schedule_trim() {
+  if (trim_scheduled_) return;
+  trim_scheduled_ = true;
+  const std::uint64_t upto = unwritten_region_.empty() ? 0 : unwritten_region_.back().seq;
+  store_->after_stored([weak = weak_from_this(), upto] {
+    auto self = weak.lock();
+    if (!self) return;
+    self->trim_scheduled_ = false;
+    // Everything added before the request is stored: readable from now on.
+    auto& tail = self->unwritten_region_;
+    while (!tail.empty() && tail.front().seq <= upto)
+      tail.pop_front();
+    if (!tail.empty()) self->schedule_trim();
+  });
+}
+
+void Queue::maybe_page_in() {
+  while (paged_count_ > 0 && !deleted_ && ready_.size() * 2 <= g_paging.messages &&
+         ready_bytes_ * 2 <= g_paging.bytes) {
+    const std::size_t before = ready_.size() + paged_count_;
+    page_in();
+    if (ready_.size() + paged_count_ == before) {
+      // Nothing found: the count disagrees with the store. Try again once
+      // the writes under way are done, rather than spin.
+      if (!page_in_requested_) {
+        log_warning("queue '{}': {} paged messages not found in the store yet", name_,
+                    paged_count_);
+        page_in_requested_ = true;
+        store_->after_stored([weak = weak_from_this()] {
+          auto self = weak.lock();
+          if (!self) return;
+          self->page_in_requested_ = false;
+          self->dispatch();
+        });
+      }
+      return;
+    }
+  }
+}
+
+void Queue::page_in() {
+  std::vector<storage::StoredMessage> chunk;
+  const storage::Status status = store_->messages().read(id_, page_from_, kPageInChunk, chunk);
+  if (!status.ok()) {
+    log_error("queue '{}': reading paged messages failed: {}", name_, status.to_string());
+    return;
+  }
+  bool removed = false;
+  for (auto& stored : chunk) {
+    page_from_ = stored.seq + 1;
+    if (waiting_in_region_.erase(stored.seq) > 0) continue;  // waiting, already in memory
+    auto decoded = decode_stored_message(stored.bytes);
+    const std::uint64_t size = decoded ? decoded->message->body.size() : 0;
+    paged_count_ = paged_count_ > 0 ? paged_count_ - 1 : 0;
+    paged_bytes_ = paged_bytes_ > size ? paged_bytes_ - size : 0;
+    if (!decoded) {
+      log_error("queue '{}': unreadable paged message {} skipped", name_, stored.seq);
+      continue;
+    }
+    if (decoded->transient) {
+      // In memory from here on; from before a restart it is gone.
+      store_->remove(id_, stored.seq);
+      --stored_count_;
+      stored_bytes_ -= size;
+      removed = true;
+      if (stored.seq < first_seq_this_run_) continue;
+    }
+    Entry entry;
+    entry.message = std::move(decoded->message);
+    entry.seq = stored.seq;
+    entry.expires_at = decoded->expires_at;
+    entry.redelivered =
+        stored.seq < first_seq_this_run_ && (!restored_clean_ || stored.seq <= delivered_upto_);
+    if (entry.expires_at != std::chrono::steady_clock::time_point::max()) may_expire_ = true;
+    ready_bytes_ += size;
+    ready_.push_back(std::move(entry));
+  }
+  // The store holds a prefix of the region (writes land in sequence order);
+  // past it, the messages still on their way are in memory.
+  while (!unwritten_region_.empty() && unwritten_region_.front().seq < page_from_)
+    unwritten_region_.pop_front();
+  if (chunk.empty()) {
+    for (std::size_t n = 0; n < kPageInChunk && !unwritten_region_.empty(); ++n) {
+      Entry entry = std::move(unwritten_region_.front());
+      unwritten_region_.pop_front();
+      const std::uint64_t size = entry.message->body.size();
+      page_from_ = entry.seq + 1;
+      paged_count_ = paged_count_ > 0 ? paged_count_ - 1 : 0;
+      paged_bytes_ = paged_bytes_ > size ? paged_bytes_ - size : 0;
+      if (!stores(*entry.message)) {
+        store_->remove(id_, entry.seq);  // stored only to keep its place
+        --stored_count_;
+        stored_bytes_ -= size;
+        removed = true;
+      }
+      ready_bytes_ += size;
+      ready_.push_back(std::move(entry));
+    }
+  }
+  if (paged_count_ == 0) paged_bytes_ = 0;
+  if (removed) write_state();
 }
 
 bool Queue::take(Entry& out) {
   touch();
+  if (ready_.empty()) maybe_page_in();
   expire_head();
   if (ready_.empty()) return false;
   out = pop_ready_front();
@@ -584,7 +767,7 @@ bool Queue::remove_ready(std::uint64_t seq, Entry* out) {
 }
 
 std::size_t Queue::purge() {
-  std::size_t n = ready_.size();
+  std::size_t n = ready_.size() + paged_count_;
   if (store_ != nullptr && stored_count_ > 0) {
     if (unacked_ == 0 && waiting_.empty()) {
       // Everything stored is ready: one range delete.
@@ -595,8 +778,26 @@ std::size_t Queue::purge() {
     } else {
       for (const Entry& e : ready_)
         discard_stored(e.seq, *e.message);
+      if (paged_count_ > 0) {
+        // The paged region is every stored sequence from page_from_ on,
+        // except waiting messages recovered inside it.
+        std::vector<std::uint64_t> keep(waiting_in_region_.begin(), waiting_in_region_.end());
+        std::sort(keep.begin(), keep.end());
+        std::uint64_t first = page_from_;
+        for (std::uint64_t seq : keep) {
+          if (seq > first) store_->purge(id_, first, seq - 1);
+          first = seq + 1;
+        }
+        store_->purge(id_, first, std::numeric_limits<std::uint64_t>::max());
+        stored_count_ -= std::min(stored_count_, paged_count_);
+        stored_bytes_ -= std::min(stored_bytes_, paged_bytes_);
+        write_state();
+      }
     }
   }
+  paged_count_ = 0;
+  paged_bytes_ = 0;
+  unwritten_region_.clear();
   ready_.clear();
   ready_bytes_ = 0;
   expiry_index_.clear();
@@ -645,6 +846,9 @@ void Queue::touch() {
 void Queue::mark_deleted() {
   deleted_ = true;
   ready_bytes_ = 0;
+  paged_count_ = 0;
+  paged_bytes_ = 0;
+  unwritten_region_.clear();
   if (expiry_timer_) expiry_timer_->cancel();
   if (lease_timer_) lease_timer_->cancel();
   if (waiting_timer_) waiting_timer_->cancel();

@@ -7,6 +7,13 @@
 // Messages carry a per-queue sequence number. The ready list is kept sorted
 // by it, so a message that is requeued (nack, reject, a closed channel) goes
 // back to its original position, as in RabbitMQ.
+//
+// Paging (durable queues without priorities or length limits): the ready
+// messages past a memory window live in the store only, as a contiguous
+// range of the highest sequences (the "paged region"); they are read back a
+// window at a time as consumers catch up. A message published while the
+// region exists joins it (a transient one is stored too, flagged transient,
+// and dropped at the next start). See docs/ARCHITECTURE.md.
 
 #include <algorithm>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "message.hpp"
@@ -62,6 +70,14 @@ struct QueueOptions {
   protocol::FieldTable arguments;
 };
 
+// How much of a pageable queue's ready list stays in memory.
+struct PagingLimits {
+  std::size_t messages = 50'000;
+  std::uint64_t bytes = 64ull << 20;
+};
+void set_paging_limits(PagingLimits limits);
+const PagingLimits& paging_limits();
+
 class Queue : public std::enable_shared_from_this<Queue> {
  public:
   struct Entry {
@@ -93,11 +109,17 @@ class Queue : public std::enable_shared_from_this<Queue> {
   Connection* exclusive_owner() const { return exclusive_owner_; }
   bool deleted() const { return deleted_; }
 
-  std::size_t ready_count() const { return ready_.size(); }
+  std::size_t ready_count() const { return ready_.size() + paged_count_; }
+  // Ready messages held in memory (the rest are paged out to the store).
+  std::size_t ready_in_memory() const { return ready_.size(); }
+  // Whether this queue can page (durable, no priorities, no length limits),
+  // and whether it does (it also has a store).
+  bool pageable() const;
+  bool pages() const;
   std::size_t consumer_count() const { return consumers_.size(); }
   std::uint64_t unacked_count() const { return unacked_; }
   bool has_exclusive_consumer() const;
-  std::uint64_t ready_bytes() const { return ready_bytes_; }
+  std::uint64_t ready_bytes() const { return ready_bytes_ + paged_bytes_; }
   QueueStats& stats() { return stats_; }
   const QueueStats& stats() const { return stats_; }
 
@@ -116,8 +138,15 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // Start-up: the recovered messages, in sequence order, and the state record.
   // After a crash (`clean_stop` false) every one comes back redelivered.
   // Messages found in `waiting` (by sequence) wait again until their due time.
+  // When recovery loaded only a prefix (pageable queues), `beyond` says
+  // where the rest starts in the store: the paged region.
+  struct PagedRegion {
+    std::uint64_t from_seq = 0;
+    std::uint64_t count = 0;
+    std::uint64_t bytes = 0;
+  };
   void restore(std::vector<Entry> entries, const std::map<std::uint64_t, RestoredWait>& waiting,
-               const QueueStateRecord& state, bool clean_stop);
+               const QueueStateRecord& state, bool clean_stop, PagedRegion beyond);
 
   // Appends a message and hands it to a consumer if one can take it.
   // Returns false when the queue refused it (x-overflow reject-publish*).
@@ -139,7 +168,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::size_t waiting_count() const { return waiting_.size(); }
   // Everything the queue holds: ready, delivered-but-unacked and waiting to
   // be retried (the admin API's `messages`).
-  std::uint64_t depth() const { return ready_.size() + unacked_ + waiting_.size(); }
+  std::uint64_t depth() const { return ready_count() + unacked_ + waiting_.size(); }
 
   // Delivers ready messages to consumers while any has capacity.
   void dispatch();
@@ -191,6 +220,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   void release_due();
   // Records head/tail/count for the next storage batch.
   void write_state();
+  // Paging: moves the newest ready messages to the store-only region when
+  // over the window; reads the region back when the window runs low.
+  void page_out_over_window();
+  void maybe_page_in();
+  void page_in();
+  bool over_window() const;
   void delivered(const Entry& entry);
   void arm_expiry_timer();
   // Per-message TTLs make messages expire out of order: those behind the
@@ -242,7 +277,25 @@ class Queue : public std::enable_shared_from_this<Queue> {
   }
   // x-single-active-consumer: only the first registered consumer receives.
   bool single_active_consumer_ = false;
-  std::uint64_t ready_bytes_ = 0;
+  std::uint64_t ready_bytes_ = 0;  // of ready_ (in memory)
+  // The paged region: sequences >= page_from_ in the store are ready
+  // messages not in ready_ (and nothing else is stored at or above it).
+  bool paging_ = false;  // pageable() and a store
+  std::uint64_t paged_count_ = 0;
+  std::uint64_t paged_bytes_ = 0;
+  std::uint64_t page_from_ = 0;
+  bool page_in_requested_ = false;
+  // Paged-region messages whose append may still be on its way to the
+  // store (a read would not find them yet), in sequence order; dropped from
+  // memory once their batch is stored.
+  std::deque<Entry> unwritten_region_;
+  bool trim_scheduled_ = false;
+  void schedule_trim();
+  // Recovery: what decides `redelivered` for messages stored before this
+  // run, and waiting messages inside the paged region (skipped by page_in).
+  std::uint64_t first_seq_this_run_ = 0;
+  bool restored_clean_ = true;
+  std::unordered_set<std::uint64_t> waiting_in_region_;
   // x-delayed-retry-*: which returns wait, and for how long.
   enum class RetryType { kDisabled, kAll, kFailed, kReturned };
   RetryType retry_type_ = RetryType::kDisabled;

@@ -17,6 +17,7 @@ import time
 
 import pika
 import pika.exceptions
+import pytest
 
 QUEUES = ["crash-a", "crash-b"]
 PERSISTENT = pika.BasicProperties(delivery_mode=2)
@@ -77,11 +78,15 @@ class Consumer(threading.Thread):
             pass
 
 
-def test_sigkill_at_random_moments_loses_no_confirmed_message(start_broker):
+# The second run keeps only 5 ready messages per queue in memory, so the backlog is paged out to
+# the store and read back while publishers, consumers and kills go on.
+@pytest.mark.parametrize("extra_args", [(), ("--queue-memory-messages", "5")],
+                         ids=["in-memory", "paging"])
+def test_sigkill_at_random_moments_loses_no_confirmed_message(start_broker, extra_args):
     kills = int(os.environ.get("WARREN_CRASH_KILLS", "6"))
     seed = int(os.environ.get("WARREN_CRASH_SEED", str(int(time.time()))))
     rng = random.Random(seed)
-    b = start_broker()
+    b = start_broker(extra_args)
     c = connect(b.url())
     ch = c.channel()
     for q in QUEUES:
@@ -109,7 +114,7 @@ def test_sigkill_at_random_moments_loses_no_confirmed_message(start_broker):
             if isinstance(t, Publisher):
                 # Numbers that were published but not confirmed are skipped, never reused.
                 next_number[t.queue] = t.next + 1
-        b = start_broker(data_dir=b.data_dir)
+        b = start_broker(extra_args, data_dir=b.data_dir)
 
     # Drain what is left.
     c = connect(b.url())

@@ -1,0 +1,174 @@
+"""Paging (issue #3): a durable queue keeps at most --queue-memory-messages ready messages in memory;
+the rest wait in the store only and are read back as consumers catch up. Every test starts its own
+warren with a tiny window (10), so a few hundred messages exercise paging the way millions would
+with the default. Order, counts, transient messages behind the paged region, purge, restarts and
+the redelivered flag must be exactly as without paging.
+"""
+
+import pika
+import pytest
+
+from test_durability import PERSISTENT, TRANSIENT, bodies, connect, get_all
+
+WINDOW = ["--queue-memory-messages", "10"]
+
+
+@pytest.fixture
+def paging(start_broker):
+    state = {}
+
+    def start(extra=()):
+        state["b"] = start_broker(WINDOW + list(extra))
+        return state["b"]
+
+    def restart(kill=False):
+        old = state["b"]
+        if kill:
+            old.kill()
+        else:
+            assert old.stop() == 0
+        state["b"] = start_broker(WINDOW, data_dir=old.data_dir)
+        return state["b"]
+
+    start.restart = restart
+    return start
+
+
+def publish_numbers(ch, queue, numbers, props=PERSISTENT):
+    for n in numbers:
+        ch.basic_publish("", queue, b"%d" % n, properties=props)
+
+
+def test_a_backlog_larger_than_the_window_comes_back_whole_and_in_order(paging):
+    b = paging()
+    c = connect(b)
+    ch = c.channel()
+    ch.queue_declare("pq", durable=True)
+    publish_numbers(ch, "pq", range(500))
+    # Counts include what is paged out.
+    assert ch.queue_declare("pq", passive=True).method.message_count == 500
+    got = [int(body) for body in bodies(get_all(ch, "pq"))]
+    assert got == list(range(500))
+    c.close()
+
+
+def test_transient_messages_behind_the_paged_region_keep_their_place(paging):
+    b = paging()
+    c = connect(b)
+    ch = c.channel()
+    ch.queue_declare("mixed", durable=True)
+    publish_numbers(ch, "mixed", range(0, 100))
+    publish_numbers(ch, "mixed", range(100, 150), props=TRANSIENT)
+    publish_numbers(ch, "mixed", range(150, 200))
+    assert ch.queue_declare("mixed", passive=True).method.message_count == 200
+    # A consumer drains it with acks, interleaved with new publishes.
+    ch.basic_qos(prefetch_count=7)
+    got = []
+    for m, props, body in ch.consume("mixed", inactivity_timeout=2):
+        if m is None:
+            break
+        got.append(int(body))
+        assert (props.delivery_mode == 1) == (100 <= int(body) < 150)
+        ch.basic_ack(m.delivery_tag)
+        if int(body) == 20:
+            publish_numbers(ch, "mixed", range(200, 230))
+    ch.cancel()
+    assert got == list(range(230))
+    c.close()
+
+
+def test_a_paged_backlog_survives_restarts_with_the_right_redelivered_flags(paging):
+    b = paging()
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("pr", durable=True)
+    publish_numbers(ch, "pr", range(300))
+    publish_numbers(ch, "pr", range(300, 320), props=TRANSIENT)
+    # Three delivered and left unacked.
+    held = [ch.basic_get("pr")[0] for _ in range(3)]
+    assert all(held)
+    c.close()  # they go back: redelivered after the clean restart
+    b = paging.restart()
+    c = connect(b)
+    ch = c.channel()
+    # The transient ones behind the paged region are gone, as transient messages are.
+    assert ch.queue_declare("pr", passive=True).method.message_count == 300
+    got = get_all(ch, "pr")
+    assert [int(body) for body in bodies(got)] == list(range(300))
+    assert [m.redelivered for m, _, _ in got[:3]] == [True, True, True]
+    assert not any(m.redelivered for m, _, _ in got[3:])
+    c.close()
+    # Acked means gone, across a kill too.
+    b = paging.restart()
+    c = connect(b)
+    assert c.channel().queue_declare("pr", passive=True).method.message_count == 0
+    c.close()
+
+
+def test_after_a_kill_every_paged_message_comes_back_redelivered(paging):
+    b = paging()
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("pk", durable=True)
+    publish_numbers(ch, "pk", range(200))
+    b = paging.restart(kill=True)
+    c = connect(b)
+    ch = c.channel()
+    assert ch.queue_declare("pk", passive=True).method.message_count == 200
+    got = get_all(ch, "pk")
+    assert [int(body) for body in bodies(got)] == list(range(200))
+    assert all(m.redelivered for m, _, _ in got)  # after a crash, any may have been delivered
+    c.close()
+
+
+def test_purge_takes_the_paged_region_too_durably(paging):
+    b = paging()
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("pp", durable=True)
+    publish_numbers(ch, "pp", range(100))
+    held = ch.basic_get("pp")[0]  # one unacked: purge takes only ready ones
+    assert ch.queue_purge("pp").method.message_count == 99
+    publish_numbers(ch, "pp", [1000, 1001])
+    assert bodies(get_all(ch, "pp")) == [b"1000", b"1001"]
+    ch.basic_ack(held.delivery_tag)
+    publish_numbers(ch, "pp", [2000])
+    b = paging.restart()
+    c = connect(b)
+    assert bodies(get_all(c.channel(), "pp")) == [b"2000"]
+    c.close()
+
+
+def test_a_waiting_retry_beyond_the_loaded_head_waits_again_after_a_restart(paging):
+    # Recovery loads 4096 records at a time, in sequence order. 5000 messages delivered and then
+    # returned by a closed channel, except the last one, nacked with a delay, put the waiting one
+    # past the head that recovery loads, in the paged region.
+    from test_nack_delay import get_eventually, nack_delay
+    b = paging()
+    c = connect(b)
+    ch = c.channel()
+    ch.queue_declare("pw", durable=True)
+    publish_numbers(ch, "pw", range(5000))
+    consumer = c.channel()
+    tags = []
+    for m, _, _ in consumer.consume("pw", inactivity_timeout=2):
+        if m is None:
+            break
+        tags.append(m.delivery_tag)
+        if len(tags) == 5000:
+            break
+    assert len(tags) == 5000
+    nack_delay(consumer, tags[-1], 3000)
+    consumer.close()  # the other 4999 go back, ready
+    c.close()
+    b = paging.restart()
+    c = connect(b)
+    ch = c.channel()
+    got = [int(x) for x in bodies(get_all(ch, "pw"))]
+    assert got == list(range(4999))  # the waiting one is not ready
+    m, props, body = get_eventually(ch, "pw", auto_ack=True, what="the waiting message")
+    assert body == b"4999" and props.headers["x-delivery-count"] == 1
+    c.close()
