@@ -630,9 +630,9 @@ void Queue::schedule_trim() {
 void Queue::maybe_page_in() {
   while (paged_count_ > 0 && !deleted_ && ready_.size() * 2 <= g_paging.messages &&
          ready_bytes_ * 2 <= g_paging.bytes) {
-    const std::size_t before = ready_.size() + paged_count_;
+    const std::uint64_t before = paged_count_;
     page_in();
-    if (ready_.size() + paged_count_ == before) {
+    if (paged_count_ == before) {
       // Nothing found: the count disagrees with the store. Try again once
       // the writes under way are done, rather than spin.
       if (!page_in_requested_) {
