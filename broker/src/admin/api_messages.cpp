@@ -16,6 +16,7 @@
 
 #include "admin/handlers.hpp"
 #include "admin/json_convert.hpp"
+#include "admin/message_json.hpp"
 #include "admin/shapes.hpp"
 #include "broker.hpp"
 #include "log.hpp"
@@ -24,6 +25,57 @@
 #include "warren/protocol/properties.hpp"
 
 namespace warren::admin {
+
+std::optional<std::int64_t> query_int(const Request& r, const char* key) {
+  auto it = r.query.find(key);
+  if (it == r.query.end() || it->second.empty()) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : it->second) {
+    if (c < '0' || c > '9' || it->second.size() > 18) {
+      throw bad_request(std::string(key) + " must be a non-negative integer");
+    }
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+json message_fields(const broker::Message& m, const protocol::BasicProperties& p,
+                    std::optional<std::size_t> truncate) {
+  std::string payload(m.body.begin(), m.body.end());
+  if (truncate && payload.size() > *truncate) payload.resize(*truncate);
+  json j{{"exchange", m.exchange},
+         {"routing_key", m.routing_key},
+         {"payload_bytes", m.body.size()},
+         {"properties", to_json(p)}};
+  if (const auto* deaths = p.headers ? protocol::find_field(*p.headers, "x-death") : nullptr) {
+    j["x_death"] = to_json(*deaths);
+  } else {
+    j["x_death"] = json::array();
+  }
+  if (is_utf8(payload)) {
+    j["payload"] = payload;
+    j["payload_encoding"] = "string";
+    if (p.content_type && p.content_type->starts_with("application/json")) {
+      json parsed = json::parse(payload, nullptr, false);
+      if (!parsed.is_discarded()) j["payload_json"] = std::move(parsed);
+    }
+  } else {
+    j["payload"] = broker::base64_encode(payload);
+    j["payload_encoding"] = "base64";
+  }
+  return j;
+}
+
+json message_json(const broker::Queue::Entry& e, const protocol::BasicProperties& p,
+                  std::size_t position, std::optional<std::size_t> truncate) {
+  json j = message_fields(*e.message, p, truncate);
+  j["id"] = e.seq;
+  j["position"] = position;
+  j["redelivered"] = e.redelivered;
+  j["delivery_count"] = e.delivery_count;
+  j["acquired_count"] = e.acquired_count;
+  return j;
+}
 
 namespace {
 
@@ -43,19 +95,6 @@ struct Filter {
            contains.empty();
   }
 };
-
-std::optional<std::int64_t> query_int(const Request& r, const char* key) {
-  auto it = r.query.find(key);
-  if (it == r.query.end() || it->second.empty()) return std::nullopt;
-  std::int64_t v = 0;
-  for (char c : it->second) {
-    if (c < '0' || c > '9' || it->second.size() > 18) {
-      throw bad_request(std::string(key) + " must be a non-negative integer");
-    }
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
 
 // The newest x-death entry (RabbitMQ keeps them newest first).
 const protocol::FieldTable* first_death(const protocol::BasicProperties& p) {
@@ -99,39 +138,6 @@ bool matches(const Filter& f, const broker::Queue::Entry& e, const protocol::Bas
     if (body.find(f.contains) == std::string_view::npos) return false;
   }
   return true;
-}
-
-json message_json(const broker::Queue::Entry& e, const protocol::BasicProperties& p,
-                  std::size_t position, std::optional<std::size_t> truncate) {
-  const broker::Message& m = *e.message;
-  std::string payload(m.body.begin(), m.body.end());
-  if (truncate && payload.size() > *truncate) payload.resize(*truncate);
-  json j{{"id", e.seq},
-         {"position", position},
-         {"exchange", m.exchange},
-         {"routing_key", m.routing_key},
-         {"redelivered", e.redelivered},
-         {"delivery_count", e.delivery_count},
-         {"acquired_count", e.acquired_count},
-         {"payload_bytes", m.body.size()},
-         {"properties", to_json(p)}};
-  if (const auto* deaths = p.headers ? protocol::find_field(*p.headers, "x-death") : nullptr) {
-    j["x_death"] = to_json(*deaths);
-  } else {
-    j["x_death"] = json::array();
-  }
-  if (is_utf8(payload)) {
-    j["payload"] = payload;
-    j["payload_encoding"] = "string";
-    if (p.content_type && p.content_type->starts_with("application/json")) {
-      json parsed = json::parse(payload, nullptr, false);
-      if (!parsed.is_discarded()) j["payload_json"] = std::move(parsed);
-    }
-  } else {
-    j["payload"] = broker::base64_encode(payload);
-    j["payload_encoding"] = "base64";
-  }
-  return j;
 }
 
 struct Target {

@@ -9,6 +9,7 @@
 #include "broker.hpp"
 #include "channel.hpp"
 #include "connection.hpp"
+#include "delayed_messages.hpp"
 #include "message.hpp"
 #include "version.hpp"
 #include "vhost.hpp"
@@ -96,7 +97,8 @@ Response overview(broker::Broker& broker, Request& request) {
                             {"messages_ready", ready},
                             {"messages_ready_details", json{{"rate", 0.0}}},
                             {"messages_unacknowledged", unacked},
-                            {"messages_unacknowledged_details", json{{"rate", 0.0}}}}},
+                            {"messages_unacknowledged_details", json{{"rate", 0.0}}},
+                            {"messages_waiting", waiting}}},
       {"object_totals", json{{"connections", connections},
                              {"channels", channels},
                              {"exchanges", exchanges},
@@ -104,6 +106,9 @@ Response overview(broker::Broker& broker, Request& request) {
                              {"consumers", consumers}}},
       {"dead_letter_queues",
        json{{"queues", dlq_count}, {"messages", dlq_messages}, {"received", dlq_received}}},
+      // Warren: messages of x-delayed-message exchanges waiting to be routed, in every vhost
+      // (DelayedMessages keeps one count; a count per vhost would mean reading them all).
+      {"delayed_messages", broker.delayed() != nullptr ? broker.delayed()->pending() : 0},
       {"listeners", json::array({json{{"node", kNodeName},
                                       {"protocol", "amqp"},
                                       {"ip_address", config.bind},
@@ -203,6 +208,7 @@ void add_all_routes(Router& router, broker::Broker& broker) {
   add_definition_routes(router, broker);
   add_metrics_routes(router, broker);
   add_message_routes(router, broker);
+  add_waiting_routes(router, broker);
 }
 
 }  // namespace warren::admin

@@ -25,6 +25,8 @@ void add_connection_routes(Router& router, broker::Broker& broker);  // api_conn
 void add_definition_routes(Router& router, broker::Broker& broker);  // api_definitions.cpp
 void add_metrics_routes(Router& router, broker::Broker& broker);     // metrics.cpp
 void add_message_routes(Router& router, broker::Broker& broker);  // api_messages.cpp (DLQ tooling)
+void add_waiting_routes(Router& router,
+                        broker::Broker& broker);  // api_waiting.cpp (retry, delayed)
 
 // The broker process's resident memory (/proc/self/statm), 0 when unknown (metrics.cpp).
 std::uint64_t resident_bytes();
