@@ -519,7 +519,8 @@ void Connection::notify_blocked(bool blocked) {
   if (!client_wants_blocked_ || told_blocked_ == blocked) return;
   told_blocked_ = blocked;
   if (blocked) {
-    send(0, m::ConnectionBlocked{"low on memory"});
+    // RabbitMQ's reasons: the disk alarm says "low on disk".
+    send(0, m::ConnectionBlocked{broker_.memory_alarm() ? "low on memory" : "low on disk"});
   } else {
     send(0, m::ConnectionUnblocked{});
   }
