@@ -266,6 +266,7 @@ export function Confirm({
   text,
   action,
   danger = true,
+  dismiss = 'Cancel',
   onConfirm,
   onCancel,
 }: {
@@ -274,6 +275,7 @@ export function Confirm({
   text: ComponentChildren;
   action: string;
   danger?: boolean;
+  dismiss?: string; // the label of the button that closes the dialog without acting
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -285,7 +287,7 @@ export function Confirm({
           {action}
         </button>
         <button type="button" onClick={onCancel} autofocus>
-          Cancel
+          {dismiss}
         </button>
       </div>
     </Dialog>

@@ -11,6 +11,7 @@ import { QueuesPage } from './pages/Queues';
 import { QueuePage } from './pages/Queue';
 import { ConnectionsPage } from './pages/Connections';
 import { DlqPage } from './pages/Dlq';
+import { DelayedPage } from './pages/Waiting';
 
 function Login({ reason }: { reason: string | null }) {
   const [user, setUser] = useState('');
@@ -86,6 +87,7 @@ const NAV: [string, string][] = [
   ['exchanges', 'Exchanges'],
   ['queues', 'Queues'],
   ['dlq', 'DLQ inspector'],
+  ['delayed', 'Delayed'],
 ];
 
 function Shell() {
@@ -108,6 +110,9 @@ function Shell() {
       break;
     case 'dlq':
       body = <DlqPage vhost={rest[0]} name={rest[1]} />;
+      break;
+    case 'delayed':
+      body = <DelayedPage vhost={rest[0]} />;
       break;
     default:
       body = (

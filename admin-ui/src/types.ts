@@ -23,7 +23,8 @@ export interface Overview {
   product_version: string;
   node: string;
   message_stats: MessageStats;
-  queue_totals: { messages: number; messages_ready: number; messages_unacknowledged: number };
+  queue_totals: { messages: number; messages_ready: number; messages_unacknowledged: number; messages_waiting?: number };
+  delayed_messages?: number;
   object_totals: { connections: number; channels: number; exchanges: number; queues: number; consumers: number };
   dead_letter_queues?: { queues: number; messages: number; received: number };
   listeners: { protocol: string; ip_address: string; port: number }[];
@@ -52,6 +53,7 @@ export interface Queue {
   state?: string;
   messages: number;
   messages_ready: number;
+  messages_waiting?: number;
   messages_unacknowledged: number;
   message_bytes?: number;
   consumers: number;
@@ -173,4 +175,36 @@ export interface RedriveTask {
   skipped: number;
   remaining: number;
   error: string;
+}
+
+// A message waiting for its due time: retrying in a queue (GET /api/queues/{vhost}/{q}/waiting) or
+// held by an x-delayed-message exchange (GET /api/delayed/{vhost}).
+export interface WaitingMessage {
+  id: number | string;
+  position: number;
+  exchange: string;
+  routing_key: string;
+  payload_bytes: number;
+  properties: Record<string, unknown> & { headers?: Record<string, unknown> };
+  x_death: Death[];
+  payload: string;
+  payload_encoding: 'string' | 'base64';
+  payload_json?: unknown;
+  due_unix_ms: number;
+  due: string;
+  due_in_ms: number;
+  delivery_count?: number;
+  acquired_count?: number;
+}
+
+export interface WaitingPage {
+  vhost: string;
+  queue?: string;
+  messages_waiting?: number;
+  delayed_messages?: number;
+  not_shown?: number;
+  offset: number;
+  limit: number;
+  next_offset: number | null;
+  items: WaitingMessage[];
 }

@@ -116,6 +116,8 @@ export function OverviewPage() {
             <Card label="Messages ready" value={o.queue_totals.messages_ready} />
             <Card label="Unacked" value={o.queue_totals.messages_unacknowledged} />
             <Card label="In dead-letter queues" value={o.dead_letter_queues?.messages ?? 0} href={link('dlq')} />
+            <Card label="Waiting to retry" value={o.queue_totals.messages_waiting ?? 0} />
+            <Card label="Delayed" value={o.delayed_messages ?? 0} href={link('delayed')} />
           </div>
           <div class="grid2">
             <Chart

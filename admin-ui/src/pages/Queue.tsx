@@ -5,6 +5,7 @@ import { bytes, num, rate } from '../format';
 import { go, link } from '../router';
 import type { Binding, Queue } from '../types';
 import { ArgsTable, BindingsTable, parseJsonObject, PublishForm } from './common';
+import { RetryingPanel } from './Waiting';
 
 const RATES = [
   { label: 'Incoming', color: '#1d4ed8' },
@@ -84,6 +85,10 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
               <span class="card-label">Unacked</span>
             </div>
             <div class="card">
+              <span class="card-value" data-testid="queue-waiting">{num(q.messages_waiting ?? 0)}</span>
+              <span class="card-label">Waiting to retry</span>
+            </div>
+            <div class="card">
               <span class="card-value">{num(q.messages)}</span>
               <span class="card-label">Total</span>
             </div>
@@ -143,6 +148,7 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
               />
             </div>
           </div>
+          <RetryingPanel vhost={vhost} queue={name} onChange={reload} />
           <div class="panel">
             <h2>Bindings</h2>
             <ErrorBox error={bindings.error} />
