@@ -79,7 +79,8 @@ function setToasts(t: Toast[]) {
 }
 export function notify(text: string, kind: 'ok' | 'error' = 'ok') {
   const t = { id: ++toastId, text, kind };
-  setToasts([...toasts, t]);
+  // At most three at a time (the newest), so they never pile up over the page.
+  setToasts([...toasts, t].slice(-3));
   // Errors stay until dismissed; confirmations fade after a while.
   if (kind === 'ok') setTimeout(() => setToasts(toasts.filter((x) => x.id !== t.id)), 6000);
 }
@@ -309,12 +310,14 @@ export function Chart({
   times,
   values,
   unit,
+  integer = false,
 }: {
   title: string;
   series: Series[];
   times: number[];
   values: number[][];
   unit: (v: number) => string;
+  integer?: boolean; // counts: ticks on whole numbers only (no "0, 1, 1" from rounding 0.5)
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -325,10 +328,29 @@ export function Chart({
       height: 180,
       legend: { show: false },
       cursor: { show: true, drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+      scales: {
+        // At least the last minute: with one or two samples uPlot would otherwise span years or milliseconds.
+        x: {
+          time: true,
+          range: (_u, min, max) => {
+            if (min == null || max == null) {
+              const now = Date.now() / 1000;
+              return [now - 60, now];
+            }
+            return max - min < 60 ? [max - 60, max] : [min, max];
+          },
+        },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
+      },
       axes: [
         { stroke: '#374151', grid: { stroke: '#e5e7eb' } },
-        { stroke: '#374151', grid: { stroke: '#e5e7eb' }, size: 60, values: (_u, v) => v.map((x) => unit(x)) },
+        {
+          stroke: '#374151',
+          grid: { stroke: '#e5e7eb' },
+          size: 60,
+          values: (_u, v) => v.map((x) => unit(x)),
+          ...(integer ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 1e8, 1e9] } : {}),
+        },
       ],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } }))],
     };

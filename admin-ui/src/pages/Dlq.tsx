@@ -105,6 +105,8 @@ function Inspector({ vhost, name }: { vhost: string; name: string }) {
       p.items.forEach((m) => seen.set(m.id, m));
       setPage(p);
       setError(null);
+      info.reload(); // the header's count, fetched at the same moment as the page
+
     } catch (e) {
       setError(errorText(e));
     } finally {

@@ -127,7 +127,7 @@ export function OverviewPage() {
               values={rates.values}
               unit={(v) => rate(v)}
             />
-            <Chart title="Queued messages" series={DEPTH_SERIES} times={depth.times} values={depth.values} unit={(v) => num(Math.round(v))} />
+            <Chart title="Queued messages" series={DEPTH_SERIES} times={depth.times} values={depth.values} unit={(v) => num(Math.round(v))} integer />
           </div>
           <div class="grid2">
             <div class="panel">

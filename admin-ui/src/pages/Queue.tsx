@@ -102,7 +102,7 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
             </div>
           </div>
           <div class="grid2">
-            <Chart title="Queued messages" series={DEPTH} times={histories.depth.times} values={histories.depth.values} unit={(v) => num(Math.round(v))} />
+            <Chart title="Queued messages" series={DEPTH} times={histories.depth.times} values={histories.depth.values} unit={(v) => num(Math.round(v))} integer />
             <Chart title="Message rates" series={RATES} times={histories.rates.times} values={histories.rates.values} unit={rate} />
           </div>
           <div class="grid2">

@@ -99,13 +99,19 @@ export function RetryingPanel({ vhost, queue, onChange }: { vhost: string; queue
       <h2>
         Waiting to be retried <span class="count">{page ? num(page.messages_waiting) : ''}</span>
       </h2>
-      <p class="muted">
-        Messages that were returned to this queue and wait before they are delivered again (nack with a delay, or the queue’s
-        x-delayed-retry arguments). They count in the queue’s total, not as ready.
-      </p>
       <ErrorBox error={error} />
-      {page && (
+      {page && page.messages_waiting === 0 && offset === 0 && (
+        <p class="muted" data-testid="retrying-none">
+          No message is waiting to be retried in this queue. Messages returned with a delay (nack with a delay, or the queue’s
+          x-delayed-retry arguments) are listed here until they are due.
+        </p>
+      )}
+      {page && (page.messages_waiting !== 0 || offset !== 0) && (
         <>
+          <p class="muted">
+            These messages were returned to the queue and wait before they are delivered again. They count in the queue’s total,
+            not as ready.
+          </p>
           <Table
             caption="Messages waiting to be retried"
             rows={page.items}

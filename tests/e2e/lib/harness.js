@@ -111,11 +111,14 @@ export async function http(broker, method, p, body, headers = {}) {
 }
 
 let shot = 0;
-// Saves a full-page screenshot as build/e2e-artifacts/NN-name.png.
+// node --test runs each test file in a process of its own, so the numbers restart per file: the
+// file's name ("console", "waiting") keeps the screenshots of different files apart.
+const SUITE = path.basename(process.argv[1] ?? 'e2e').replace(/\.test\.js$/, '');
+// Saves a full-page screenshot as build/e2e-artifacts/SUITE-NN-name.png.
 export async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   shot += 1;
-  const file = path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`);
+  const file = path.join(ARTIFACTS, `${SUITE}-${String(shot).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
