@@ -7,6 +7,7 @@
 #include "delayed_messages.hpp"
 #include "deliver_frame.hpp"
 #include "persister.hpp"
+#include "sender_selected.hpp"
 #include "vhost.hpp"
 #include "warren/protocol/properties.hpp"
 
@@ -678,7 +679,16 @@ bool Channel::route_and_enqueue(const Exchange& exchange, MessagePtr message, bo
       return true;
     }
   }
+  const std::vector<std::string> extra_keys = take_sender_selected_keys(message);
   vhost().route(exchange, message->routing_key, message->properties, route_scratch_);
+  for (const std::string& key : extra_keys) {
+    vhost().route(exchange, key, message->properties, cc_scratch_);
+    for (Queue* q : cc_scratch_) {
+      if (std::find(route_scratch_.begin(), route_scratch_.end(), q) == route_scratch_.end()) {
+        route_scratch_.push_back(q);
+      }
+    }
+  }
   if (route_scratch_.empty()) {
     if (mandatory) send_return(*message, protocol::kNoRoute, "NO_ROUTE");
     return true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "sender_selected.hpp"
 #include "warren/protocol/properties.hpp"
 
 namespace warren::broker {
@@ -53,13 +54,14 @@ std::shared_ptr<Message> dead_lettered_copy(const Message& original, std::string
     }
   }
   if (death.empty()) {
+    // The routing key and the CC keys (BCC never reaches a queue).
+    FieldArray routing_keys{FieldValue(original.routing_key)};
+    for (std::string& key : cc_keys(headers))
+      routing_keys.emplace_back(std::move(key));
     death = FieldTable{
-        {"count", std::int64_t{1}},
-        {"reason", std::string(reason)},
-        {"queue", std::string(queue)},
-        {"time", protocol::Timestamp{now}},
-        {"exchange", original.exchange},
-        {"routing-keys", FieldArray{FieldValue(original.routing_key)}},
+        {"count", std::int64_t{1}},      {"reason", std::string(reason)},
+        {"queue", std::string(queue)},   {"time", protocol::Timestamp{now}},
+        {"exchange", original.exchange}, {"routing-keys", routing_keys},
     };
     if (props.expiration) death.push_back({"original-expiration", *props.expiration});
   }

@@ -9,6 +9,7 @@
 #include "definition_records.hpp"
 #include "log.hpp"
 #include "persister.hpp"
+#include "sender_selected.hpp"
 #include "warren/protocol/properties.hpp"
 #include "warren/routing/exchange_type_registry.hpp"
 #include "warren/routing/exchange_types.hpp"
@@ -549,10 +550,21 @@ void VHost::dead_letter(const Queue& source, const Message& message, std::string
   if (!copy) return;
   std::vector<Queue*> targets;
   route(*exchange, copy->routing_key, copy->properties, targets);
-  if (targets.empty()) return;
   protocol::BasicProperties props;
   protocol::decode_properties(copy->properties, props);
   const protocol::FieldTable* headers = props.headers ? &*props.headers : nullptr;
+  if (!dlx_routing_key && headers != nullptr) {
+    // As RabbitMQ: without x-dead-letter-routing-key, the original keys
+    // route again, CC ones included.
+    std::vector<Queue*> more;
+    for (const std::string& key : cc_keys(*headers)) {
+      route(*exchange, key, copy->properties, more);
+      for (Queue* q : more) {
+        if (std::find(targets.begin(), targets.end(), q) == targets.end()) targets.push_back(q);
+      }
+    }
+  }
+  if (targets.empty()) return;
   MessagePtr shared = std::move(copy);
   for (Queue* q : targets) {
     // A refusal (reject-publish) just drops the copy: nobody waits on it.
