@@ -51,7 +51,8 @@ async function getEventually(ch, q, what = 'a message in ' + q) {
 }
 
 for (const [args, text] of [
-  [{}, "PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' must be an existing exchange type"],
+  [{}, "PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' must be an existing " +
+    'exchange type'],
   [{ 'x-delayed-type': 5 }, "PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' must be"],
   [{ 'x-delayed-type': 'x-delayed-message' },
     "PRECONDITION_FAILED - Invalid argument, 'x-delayed-message' can't be used for " +

@@ -182,7 +182,9 @@ test('a waiting message does not block the ones behind and is not ready', T, asy
   assert.equal(m.content.toString(), 'a');
   ch.reject(m, true);
   const got = [];
-  for (let i = 0; i < 2; i++) got.push((await getEventually(ch, q, { noAck: true })).content.toString());
+  for (let i = 0; i < 2; i++) {
+    got.push((await getEventually(ch, q, { noAck: true })).content.toString());
+  }
   assert.deepEqual(got, ['b', 'c']);
   assert.equal(await ch.get(q), false);
   // Not ready, so not in queue.declare's count (ready messages), as RabbitMQ counts.
