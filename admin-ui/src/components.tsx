@@ -332,12 +332,16 @@ export function Chart({
         // At least the last minute: with one or two samples uPlot would otherwise span years or milliseconds.
         x: {
           time: true,
-          range: (_u, min, max) => {
-            if (min == null || max == null) {
+          // From the data itself: for a single sample uPlot passes a range of 1,000 days.
+          range: (u) => {
+            const xs = u.data[0] as number[];
+            if (!xs || xs.length === 0) {
               const now = Date.now() / 1000;
               return [now - 60, now];
             }
-            return max - min < 60 ? [max - 60, max] : [min, max];
+            const first = xs[0];
+            const last = xs[xs.length - 1];
+            return last - first < 60 ? [last - 60, last] : [first, last];
           },
         },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },

@@ -123,7 +123,7 @@ Response release_waiting(broker::Broker& broker, Request& r) {
   if (!queue->release_waiting(seq)) {
     throw ApiError{404, "not_found",
                    "no message " + seq_text + " waiting to be retried in queue '" + queue->name() +
-                       "' in vhost '" + r.param("vhost") + "'"};
+                       "' in vhost '" + r.param("vhost") + "'; it may have been retried already"};
   }
   return no_content();
 }
@@ -195,7 +195,8 @@ Response cancel_delayed(broker::Broker& broker, Request& r) {
   const std::uint64_t id = parse_number(std::string_view(text).substr(dash + 1));
   auto missing = [&] {
     return ApiError{404, "not_found",
-                    "no delayed message " + text + " in vhost '" + vhost.name() + "'"};
+                    "no delayed message " + text + " in vhost '" + vhost.name() +
+                        "'; it may have been routed or cancelled already"};
   };
   // The permission names the exchange, which only the message knows: find it, in due-time
   // order, stopping past its due time. This reads what is due before it, as listing up to its
