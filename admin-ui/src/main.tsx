@@ -103,10 +103,12 @@ function Shell() {
       body = <ConnectionsPage />;
       break;
     case 'exchanges':
-      body = rest.length >= 2 ? <ExchangePage vhost={rest[0]} name={rest[1]} /> : <ExchangesPage />;
+      body = rest.length >= 2 ? <ExchangePage key={`${rest[0]}/${rest[1]}`} vhost={rest[0]} name={rest[1]} /> : <ExchangesPage />;
       break;
+    // Keyed by the object: moving from one queue's page to another's starts afresh (forms, charts),
+    // so a publish form never keeps the previous queue's routing key.
     case 'queues':
-      body = rest.length >= 2 ? <QueuePage vhost={rest[0]} name={rest[1]} /> : <QueuesPage />;
+      body = rest.length >= 2 ? <QueuePage key={`${rest[0]}/${rest[1]}`} vhost={rest[0]} name={rest[1]} /> : <QueuesPage />;
       break;
     case 'dlq':
       body = <DlqPage vhost={rest[0]} name={rest[1]} />;

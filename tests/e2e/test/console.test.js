@@ -365,6 +365,8 @@ describe('web console', () => {
       return true;
     })();
     assert.ok(dead);
+    // The page starts afresh: the publish form names this queue, not the one visited before.
+    assert.equal(await page.getByRole('form', { name: 'Publish a message' }).getByLabel('Routing key').inputValue(), 'e2e.dead');
     await screenshot(page, 'queue-detail-dlq');
   });
 
