@@ -356,7 +356,8 @@ export function Chart({
           ...(integer ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 1e8, 1e9] } : {}),
         },
       ],
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } }))],
+      // Points only while samples are sparse (uPlot's default), so a single sample is visible.
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2 }))],
     };
     plot.current = new uPlot(opts, [times, ...values] as uPlot.AlignedData, box.current);
     const resize = () => {

@@ -15,6 +15,7 @@ const RATE_SERIES = [
 const DEPTH_SERIES = [
   { label: 'Ready', color: '#1d4ed8' },
   { label: 'Unacked', color: '#b45309' },
+  { label: 'Waiting', color: '#7c3aed' },
 ];
 
 // Histories outlive the page, so going back to the overview keeps the charts.
@@ -47,7 +48,7 @@ async function load(): Promise<Data> {
     s.redeliver ?? 0,
     overview.dead_letter_queues?.received ?? 0,
   ]);
-  depth.addGauges(now, [overview.queue_totals.messages_ready, overview.queue_totals.messages_unacknowledged]);
+  depth.addGauges(now, [overview.queue_totals.messages_ready, overview.queue_totals.messages_unacknowledged, overview.queue_totals.messages_waiting ?? 0]);
   let dlqs: Queue[] = [];
   if ((overview.dead_letter_queues?.queues ?? 0) > 0) dlqs = await loadDlqs();
   return { overview, node: nodes[0] ?? null, alarms, dlqs };

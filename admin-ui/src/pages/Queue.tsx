@@ -16,6 +16,7 @@ const RATES = [
 const DEPTH = [
   { label: 'Ready', color: '#1d4ed8' },
   { label: 'Unacked', color: '#b45309' },
+  { label: 'Waiting', color: '#7c3aed' },
 ];
 
 export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
@@ -26,7 +27,7 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
       const now = Date.now();
       const s = queue.message_stats ?? {};
       histories.rates.addCounters(now, [s.publish ?? 0, s.deliver_get ?? 0, s.ack ?? 0, s.redeliver ?? 0]);
-      histories.depth.addGauges(now, [queue.messages_ready, queue.messages_unacknowledged]);
+      histories.depth.addGauges(now, [queue.messages_ready, queue.messages_unacknowledged, queue.messages_waiting ?? 0]);
       return queue;
     },
     [vhost, name],

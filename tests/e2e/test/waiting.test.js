@@ -68,6 +68,8 @@ describe('retrying and delayed messages', () => {
     const panel = page.getByTestId('retrying');
     await eventually(async () => (await tableRows(panel).count()) === 2, 15000, '2 retrying rows');
     assert.equal(await page.getByTestId('queue-waiting').textContent(), '2');
+    const charted = page.locator('figure[data-chart="Queued messages"] [data-series="Waiting"]');
+    await eventually(async () => (await charted.textContent()) === '2', 15000, 'the depth chart charts 2 waiting');
     const first = tableRows(panel).first();
     assert.match(await first.textContent(), /in 59 min|in 1 h 0 min/);
     assert.match(await first.textContent(), /retry me 1/);
