@@ -361,10 +361,18 @@ bool Queue::publish(MessagePtr message) {
 void Queue::expire_head() {
   if (!may_expire_ || deleted_) return;
   const auto now = std::chrono::steady_clock::now();
-  while (!ready_.empty() && ready_.front().expires_at <= now) {
-    Entry entry = pop_ready_front();
-    dead_letter(entry.message, "expired");
-    discard_stored(entry.seq, *entry.message);
+  for (;;) {
+    while (!ready_.empty() && ready_.front().expires_at <= now) {
+      Entry entry = pop_ready_front();
+      dead_letter(entry.message, "expired");
+      discard_stored(entry.seq, *entry.message);
+    }
+    // Expired through the in-memory part of a paged queue (a wait queue with
+    // no consumer): read on, so the paged messages expire on time too.
+    if (!ready_.empty() || paged_count_ == 0) break;
+    const std::uint64_t before = paged_count_;
+    maybe_page_in();
+    if (paged_count_ == before) break;
   }
   expire_indexed(now);
   arm_expiry_timer();

@@ -172,3 +172,21 @@ def test_a_waiting_retry_beyond_the_loaded_head_waits_again_after_a_restart(pagi
     m, props, body = get_eventually(ch, "pw", auto_ack=True, what="the waiting message")
     assert body == b"4999" and props.headers["x-delivery-count"] == 1
     c.close()
+
+
+def test_a_paged_wait_queue_expires_everything_on_time_into_its_dlx(paging):
+    # The classic wait queue (TTL + DLX, no consumer) with a backlog past the window: the paged
+    # messages must expire too, not only the ones in memory.
+    from test_nack_delay import get_eventually
+    b = paging()
+    c = connect(b)
+    ch = c.channel()
+    ch.queue_declare("pdl", durable=True)
+    ch.queue_declare("pwait", durable=True, arguments={
+        "x-message-ttl": 300, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "pdl"})
+    publish_numbers(ch, "pwait", range(200))
+    got = [int(get_eventually(ch, "pdl", auto_ack=True, what="message %d" % i)[2])
+           for i in range(200)]
+    assert got == list(range(200))
+    assert ch.queue_declare("pwait", passive=True).method.message_count == 0
+    c.close()
