@@ -605,18 +605,9 @@ MaybeError Channel::inspect_properties(Message& message) {
   }
   if (props.priority) message.priority = *props.priority;
   if (props.expiration) {
-    const std::string& text = *props.expiration;
-    std::int64_t ttl = 0;
-    bool valid = !text.empty() && text.size() <= 18;
-    for (char c : text) {
-      if (c < '0' || c > '9') {
-        valid = false;
-      } else {
-        ttl = ttl * 10 + (c - '0');
-      }
-    }
-    if (!valid) return amqp_error(kPreconditionFailed, "invalid expiration '{}'", text);
-    message.ttl_ms = ttl;
+    auto ttl = parse_expiration(*props.expiration);
+    if (!ttl) return amqp_error(kPreconditionFailed, "invalid expiration '{}'", *props.expiration);
+    message.ttl_ms = *ttl;
   }
   return std::nullopt;
 }

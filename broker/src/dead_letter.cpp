@@ -83,15 +83,9 @@ std::shared_ptr<Message> dead_lettered_copy(const Message& original, std::string
   protocol::set_field(headers, "x-last-death-reason", std::string(reason));
   props.headers = std::move(headers);
 
-  auto copy = std::make_shared<Message>();
+  auto copy = copy_with_properties(original, props);
   copy->exchange = dlx;
   copy->routing_key = dlx_routing_key.value_or(original.routing_key);
-  protocol::Encoder enc(copy->properties);
-  protocol::encode_properties(props, enc);
-  copy->body = original.body;
-  copy->body_size = original.body_size;
-  copy->priority = original.priority;
-  copy->persistent = original.persistent;
   copy->account();
   return copy;
 }

@@ -54,18 +54,7 @@ MessagePtr with_negated_delay(const Message& message, std::int64_t delay_ms) {
           ? protocol::FieldValue(static_cast<std::int32_t>(-delay_ms))
           : protocol::FieldValue(std::int64_t{-delay_ms});
   protocol::set_field(*props.headers, "x-delay", std::move(negated));
-  auto copy = std::make_shared<Message>();
-  copy->exchange = message.exchange;
-  copy->routing_key = message.routing_key;
-  protocol::Encoder enc(copy->properties);
-  protocol::encode_properties(props, enc);
-  copy->body = message.body;
-  copy->body_size = message.body_size;
-  copy->ttl_ms = message.ttl_ms;
-  copy->priority = message.priority;
-  copy->persistent = message.persistent;
-  copy->account();
-  return copy;
+  return copy_with_properties(message, props);
 }
 
 // The expiration property as a TTL (a recovered message's ttl_ms is not
@@ -73,14 +62,7 @@ MessagePtr with_negated_delay(const Message& message, std::int64_t delay_ms) {
 std::int64_t ttl_of(const Message& message) {
   protocol::BasicProperties props;
   if (!protocol::decode_properties(message.properties, props) || !props.expiration) return -1;
-  const std::string& text = *props.expiration;
-  if (text.empty() || text.size() > 18) return -1;
-  std::int64_t ttl = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return -1;
-    ttl = ttl * 10 + (c - '0');
-  }
-  return ttl;
+  return parse_expiration(*props.expiration).value_or(-1);
 }
 
 }  // namespace

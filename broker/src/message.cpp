@@ -36,6 +36,32 @@ std::uint8_t delivery_mode_of(const protocol::Bytes& p) {
   return pos < p.size() ? p[pos] : 0;
 }
 
+std::optional<std::int64_t> parse_expiration(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t ttl = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    ttl = ttl * 10 + (c - '0');
+  }
+  return ttl;
+}
+
+std::shared_ptr<Message> copy_with_properties(const Message& message,
+                                              const protocol::BasicProperties& properties) {
+  auto copy = std::make_shared<Message>();
+  copy->exchange = message.exchange;
+  copy->routing_key = message.routing_key;
+  protocol::Encoder enc(copy->properties);
+  protocol::encode_properties(properties, enc);
+  copy->body = message.body;
+  copy->body_size = message.body_size;
+  copy->ttl_ms = properties.expiration ? parse_expiration(*properties.expiration).value_or(-1) : -1;
+  copy->priority = message.priority;
+  copy->persistent = message.persistent;
+  copy->account();
+  return copy;
+}
+
 Message::~Message() {
   g_message_bytes -= accounted_;
 }

@@ -5,9 +5,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "warren/protocol/codec.hpp"
+#include "warren/protocol/properties.hpp"
 
 namespace warren::broker {
 
@@ -42,5 +45,15 @@ std::uint8_t delivery_mode_of(const protocol::Bytes& properties);
 
 // One message may sit in several queues at once (fanout), so it is shared.
 using MessagePtr = std::shared_ptr<const Message>;
+
+// The expiration property as a TTL in ms: 1 to 18 digits, else nothing.
+std::optional<std::int64_t> parse_expiration(std::string_view text);
+
+// A copy of `message` (exchange, routing key, body, priority, persistence)
+// carrying `properties` instead of its own; its TTL follows their
+// expiration. Accounted; the caller may change exchange and routing key and
+// account() again.
+std::shared_ptr<Message> copy_with_properties(const Message& message,
+                                              const protocol::BasicProperties& properties);
 
 }  // namespace warren::broker

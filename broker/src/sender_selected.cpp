@@ -53,18 +53,7 @@ std::vector<std::string> take_sender_selected_keys(MessagePtr& message) {
                           [](const protocol::FieldEntry& e) { return e.name == "BCC"; });
   if (bcc == props.headers->end()) return keys;
   props.headers->erase(bcc);
-  auto copy = std::make_shared<Message>();
-  copy->exchange = message->exchange;
-  copy->routing_key = message->routing_key;
-  protocol::Encoder enc(copy->properties);
-  protocol::encode_properties(props, enc);
-  copy->body = message->body;
-  copy->body_size = message->body_size;
-  copy->ttl_ms = message->ttl_ms;
-  copy->priority = message->priority;
-  copy->persistent = message->persistent;
-  copy->account();
-  message = std::move(copy);
+  message = copy_with_properties(*message, props);
   return keys;
 }
 

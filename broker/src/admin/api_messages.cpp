@@ -279,17 +279,7 @@ bool move_one(broker::Queue& from, std::uint64_t id, broker::Queue& to, bool cou
     protocol::set_field(headers, kRedriveHeader,
                         std::int64_t{(old ? old->as_int().value_or(0) : 0) + 1});
     p.headers = std::move(headers);
-    auto copy = std::make_shared<broker::Message>();
-    copy->exchange = message->exchange;
-    copy->routing_key = message->routing_key;
-    protocol::Encoder enc(copy->properties);
-    protocol::encode_properties(p, enc);
-    copy->body = message->body;
-    copy->body_size = message->body_size;
-    copy->priority = message->priority;
-    copy->persistent = message->persistent;
-    copy->account();
-    message = std::move(copy);
+    message = broker::copy_with_properties(*message, p);
   }
   if (!to.publish(message)) {
     from.requeue(std::move(entry));  // back to its place, unchanged but for the flag
