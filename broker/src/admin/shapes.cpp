@@ -108,6 +108,10 @@ json queue_json(const broker::VHost& vhost, broker::Queue& q, bool detailed, boo
   count("messages_unacknowledged", unacked);
   // Warren: waiting to be retried (nack with delay, x-delayed-retry-*).
   count("messages_waiting", q.waiting_count());
+  // As RabbitMQ's classic queues: ready messages held in memory, and those
+  // only in the store (paging).
+  j["messages_ready_ram"] = q.ready_in_memory();
+  j["messages_paged_out"] = q.ready_count() - q.ready_in_memory();
   j["message_bytes"] = q.ready_bytes();
   j["message_bytes_ready"] = q.ready_bytes();
   j["consumers"] = q.consumer_count();

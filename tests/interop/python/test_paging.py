@@ -5,33 +5,12 @@ with the default. Order, counts, transient messages behind the paged region, pur
 the redelivered flag must be exactly as without paging.
 """
 
-import pika
-import pytest
-
-from test_durability import PERSISTENT, TRANSIENT, bodies, connect, get_all
+from helpers_http import Api
+# restartable is a fixture: pytest finds it in this module's namespace.
+from test_durability import PERSISTENT, TRANSIENT, bodies, connect, get_all  # noqa: F401
+from test_durability import restartable  # noqa: F401
 
 WINDOW = ["--queue-memory-messages", "10"]
-
-
-@pytest.fixture
-def paging(start_broker):
-    state = {}
-
-    def start(extra=()):
-        state["b"] = start_broker(WINDOW + list(extra))
-        return state["b"]
-
-    def restart(kill=False):
-        old = state["b"]
-        if kill:
-            old.kill()
-        else:
-            assert old.stop() == 0
-        state["b"] = start_broker(WINDOW, data_dir=old.data_dir)
-        return state["b"]
-
-    start.restart = restart
-    return start
 
 
 def publish_numbers(ch, queue, numbers, props=PERSISTENT):
@@ -39,21 +18,26 @@ def publish_numbers(ch, queue, numbers, props=PERSISTENT):
         ch.basic_publish("", queue, b"%d" % n, properties=props)
 
 
-def test_a_backlog_larger_than_the_window_comes_back_whole_and_in_order(paging):
-    b = paging()
+def test_a_backlog_larger_than_the_window_comes_back_whole_and_in_order(restartable):
+    b = restartable(WINDOW)
     c = connect(b)
     ch = c.channel()
     ch.queue_declare("pq", durable=True)
     publish_numbers(ch, "pq", range(500))
     # Counts include what is paged out.
     assert ch.queue_declare("pq", passive=True).method.message_count == 500
+    # Only the window is in memory: the rest is paged out.
+    api = Api(b.http)
+    q = api.ok("GET", "/api/queues/%2F/pq")
+    assert (q["messages_ready"], q["messages_ready_ram"], q["messages_paged_out"]) == (500, 10, 490)
+    api.close()
     got = [int(body) for body in bodies(get_all(ch, "pq"))]
     assert got == list(range(500))
     c.close()
 
 
-def test_transient_messages_behind_the_paged_region_keep_their_place(paging):
-    b = paging()
+def test_transient_messages_behind_the_paged_region_keep_their_place(restartable):
+    b = restartable(WINDOW)
     c = connect(b)
     ch = c.channel()
     ch.queue_declare("mixed", durable=True)
@@ -77,8 +61,8 @@ def test_transient_messages_behind_the_paged_region_keep_their_place(paging):
     c.close()
 
 
-def test_a_paged_backlog_survives_restarts_with_the_right_redelivered_flags(paging):
-    b = paging()
+def test_a_paged_backlog_survives_restarts_with_the_right_redelivered_flags(restartable):
+    b = restartable(WINDOW)
     c = connect(b)
     ch = c.channel()
     ch.confirm_delivery()
@@ -89,7 +73,7 @@ def test_a_paged_backlog_survives_restarts_with_the_right_redelivered_flags(pagi
     held = [ch.basic_get("pr")[0] for _ in range(3)]
     assert all(held)
     c.close()  # they go back: redelivered after the clean restart
-    b = paging.restart()
+    b = restartable.restart()
     c = connect(b)
     ch = c.channel()
     # The transient ones behind the paged region are gone, as transient messages are.
@@ -100,20 +84,20 @@ def test_a_paged_backlog_survives_restarts_with_the_right_redelivered_flags(pagi
     assert not any(m.redelivered for m, _, _ in got[3:])
     c.close()
     # Acked means gone, across a kill too.
-    b = paging.restart()
+    b = restartable.restart()
     c = connect(b)
     assert c.channel().queue_declare("pr", passive=True).method.message_count == 0
     c.close()
 
 
-def test_after_a_kill_every_paged_message_comes_back_redelivered(paging):
-    b = paging()
+def test_after_a_kill_every_paged_message_comes_back_redelivered(restartable):
+    b = restartable(WINDOW)
     c = connect(b)
     ch = c.channel()
     ch.confirm_delivery()
     ch.queue_declare("pk", durable=True)
     publish_numbers(ch, "pk", range(200))
-    b = paging.restart(kill=True)
+    b = restartable.restart(kill=True)
     c = connect(b)
     ch = c.channel()
     assert ch.queue_declare("pk", passive=True).method.message_count == 200
@@ -123,8 +107,8 @@ def test_after_a_kill_every_paged_message_comes_back_redelivered(paging):
     c.close()
 
 
-def test_purge_takes_the_paged_region_too_durably(paging):
-    b = paging()
+def test_purge_takes_the_paged_region_too_durably(restartable):
+    b = restartable(WINDOW)
     c = connect(b)
     ch = c.channel()
     ch.confirm_delivery()
@@ -136,18 +120,18 @@ def test_purge_takes_the_paged_region_too_durably(paging):
     assert bodies(get_all(ch, "pp")) == [b"1000", b"1001"]
     ch.basic_ack(held.delivery_tag)
     publish_numbers(ch, "pp", [2000])
-    b = paging.restart()
+    b = restartable.restart()
     c = connect(b)
     assert bodies(get_all(c.channel(), "pp")) == [b"2000"]
     c.close()
 
 
-def test_a_waiting_retry_beyond_the_loaded_head_waits_again_after_a_restart(paging):
+def test_a_waiting_retry_beyond_the_loaded_head_waits_again_after_a_restart(restartable):
     # Recovery loads 4096 records at a time, in sequence order. 5000 messages delivered and then
     # returned by a closed channel, except the last one, nacked with a delay, put the waiting one
     # past the head that recovery loads, in the paged region.
     from test_nack_delay import get_eventually, nack_delay
-    b = paging()
+    b = restartable(WINDOW)
     c = connect(b)
     ch = c.channel()
     ch.queue_declare("pw", durable=True)
@@ -164,7 +148,7 @@ def test_a_waiting_retry_beyond_the_loaded_head_waits_again_after_a_restart(pagi
     nack_delay(consumer, tags[-1], 3000)
     consumer.close()  # the other 4999 go back, ready
     c.close()
-    b = paging.restart()
+    b = restartable.restart()
     c = connect(b)
     ch = c.channel()
     got = [int(x) for x in bodies(get_all(ch, "pw"))]
@@ -174,11 +158,11 @@ def test_a_waiting_retry_beyond_the_loaded_head_waits_again_after_a_restart(pagi
     c.close()
 
 
-def test_a_paged_wait_queue_expires_everything_on_time_into_its_dlx(paging):
+def test_a_paged_wait_queue_expires_everything_on_time_into_its_dlx(restartable):
     # The classic wait queue (TTL + DLX, no consumer) with a backlog past the window: the paged
     # messages must expire too, not only the ones in memory.
     from test_nack_delay import get_eventually
-    b = paging()
+    b = restartable(WINDOW)
     c = connect(b)
     ch = c.channel()
     ch.queue_declare("pdl", durable=True)
