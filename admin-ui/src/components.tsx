@@ -166,7 +166,9 @@ export function Table<T>({
                       onClick={() => onSort({ key: c.key, reverse: active ? !sort!.reverse : c.numeric === true })}
                     >
                       {c.label}
-                      <span aria-hidden="true">{active ? (sort!.reverse ? ' ▼' : ' ▲') : ''}</span>
+                      <span aria-hidden="true" class={active ? 'sort-mark' : 'sort-mark idle'}>
+                        {active ? (sort!.reverse ? '▼' : '▲') : '↕'}
+                      </span>
                     </button>
                   ) : (
                     c.label
@@ -347,7 +349,13 @@ export function Chart({
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
       },
       axes: [
-        { stroke: '#374151', grid: { stroke: '#e5e7eb' } },
+        {
+          stroke: '#374151',
+          grid: { stroke: '#e5e7eb' },
+          // Clock times only: the charts cover minutes, so uPlot's second row of dates is noise.
+          space: 70,
+          values: (_u, ticks) => ticks.map(clock),
+        },
         {
           stroke: '#374151',
           grid: { stroke: '#e5e7eb' },
@@ -389,6 +397,13 @@ export function Chart({
       </ul>
     </figure>
   );
+}
+
+// "23:05:40": the local time of a chart tick (seconds since the epoch).
+function clock(t: number): string {
+  const d = new Date(t * 1000);
+  const pad = (x: number) => String(x).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 // Keeps the last `max` samples of counters and turns consecutive ones into per-second rates.

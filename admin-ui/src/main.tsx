@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import './style.css';
 import { api, ApiError } from './api';
 import { basicToken, currentSession, endSession, expireIfIdle, onSessionChange, startSession, touch } from './session';
@@ -18,6 +18,7 @@ function Login({ reason }: { reason: string | null }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const passwordRef = useRef<HTMLInputElement>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -37,6 +38,8 @@ function Login({ reason }: { reason: string | null }) {
       } else {
         setError(err instanceof Error ? err.message : String(err));
       }
+      // The button was disabled while busy, which took focus away: put it where the fix goes.
+      setTimeout(() => passwordRef.current?.select());
     } finally {
       setBusy(false);
     }
@@ -60,6 +63,7 @@ function Login({ reason }: { reason: string | null }) {
         <label>
           Password
           <input
+            ref={passwordRef}
             name="password"
             type="password"
             autocomplete="current-password"
@@ -130,9 +134,28 @@ function Shell() {
     const title = NAV.find(([k]) => k === page)?.[1] ?? 'Warren';
     document.title = `${title} · Warren`;
   }, [page]);
+  // A link inside the page (a queue in the list, say) is gone once the next page renders, and focus
+  // with it; keyboard users then continue from the top of the new page's content, not the document.
+  // (Not on the first page shown: a fresh document starts at the top, skip link first.)
+  const path = route.join('/');
+  const firstPath = useRef(path);
+  useEffect(() => {
+    if (path === firstPath.current) return;
+    firstPath.current = '';
+    const active = document.activeElement;
+    if (!active || active === document.body) document.getElementById('main')?.focus({ preventScroll: true });
+  }, [path]);
   return (
     <div class="shell">
-      <a class="skip" href="#main">
+      {/* Not a plain #main link: the hash is the route, so it would open a page called "main". */}
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">

@@ -12,10 +12,15 @@ export interface MessageStats {
   deliver_get?: number;
   ack?: number;
   redeliver?: number;
+  // Messages that died in a queue (rejected, expired, maxlen, delivery_limit) and went to its
+  // dead-letter exchange: counted on the source queue, summed in /api/overview. Older brokers
+  // lack it (the overview then falls back to dead_letter_queues.received).
+  dead_lettered?: number;
   publish_details?: Rate;
   deliver_get_details?: Rate;
   ack_details?: Rate;
   redeliver_details?: Rate;
+  dead_lettered_details?: Rate;
 }
 
 export interface Overview {

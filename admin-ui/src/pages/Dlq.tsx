@@ -7,7 +7,8 @@ import { Fragment } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, errorText, qpath } from '../api';
 import { act, Confirm, Dialog, ErrorBox, notify, usePoll } from '../components';
-import { bytes, hexDump, num, payloadBytes, time, vhostLabel } from '../format';
+import { bytes, hexDump, num, payloadBytes, time } from '../format';
+import { Crumbs, vhostText } from './common';
 import { link } from '../router';
 import type { BrowsedMessage, BrowsePage, Death, Paged, Queue, RedriveTask } from '../types';
 
@@ -72,7 +73,7 @@ function DlqIndex() {
       <ul class="dlq-list">
         {dlqs.map((q) => (
           <li key={q.vhost + q.name}>
-            <a href={link('dlq', q.vhost, q.name)}>{q.name}</a> <span class="muted">({q.vhost})</span>: {num(q.messages)} messages
+            <a href={link('dlq', q.vhost, q.name)}>{q.name}</a> <span class="muted">in {vhostText(q.vhost)}</span>: {num(q.messages)} messages
           </li>
         ))}
       </ul>
@@ -235,18 +236,21 @@ function Inspector({ vhost, name }: { vhost: string; name: string }) {
   const q = info.data;
   return (
     <section>
-      <p class="crumbs">
-        <a href={link('dlq')}>DLQ inspector</a> · vhost {vhostLabel(vhost)} · <a href={link('queues', vhost, name)}>queue page</a>
-      </p>
+      <Crumbs items={[{ label: 'DLQ inspector', href: link('dlq') }, { label: vhostText(vhost) }, { label: name }]} />
       <div class="title-row">
         <h1>
           <span class="name">{name}</span>
           {q?.dead_letter_target && <span class="badge dlq">DLQ</span>}
         </h1>
-        <p class="muted" data-testid="dlq-ready">
-          {q ? `${num(q.messages_ready)} ready` : ''}
-          {q?.dead_letter_sources?.length ? ` · dead letters from ${q.dead_letter_sources.join(', ')}` : ''}
-        </p>
+        <div class="actions">
+          <p class="muted" data-testid="dlq-ready">
+            {q ? `${num(q.messages_ready)} ready` : ''}
+            {q?.dead_letter_sources?.length ? ` · dead letters from ${q.dead_letter_sources.join(', ')}` : ''}
+          </p>
+          <a class="button" href={link('queues', vhost, name)}>
+            Queue page
+          </a>
+        </div>
       </div>
       <ErrorBox error={info.error} />
       <form class="filters grid-filters" onSubmit={apply} role="search" aria-label="Filter messages">
@@ -349,6 +353,8 @@ function Inspector({ vhost, name }: { vhost: string; name: string }) {
       </div>
       <ErrorBox error={error} />
 
+      {/* The message details below have h3 headings: this keeps the outline h1 > h2 > h3. */}
+      <h2 class="sr-only">Messages</h2>
       <div class="table-wrap">
         <table class="messages">
           <caption class="sr-only">Messages in {name}</caption>
@@ -728,9 +734,7 @@ function MessageDetail({ m }: { m: BrowsedMessage }) {
                 {otherHeaders.map(([k, v]) => (
                   <tr key={k}>
                     <th scope="row">{k}</th>
-                    <td>
-                      <code>{value(v)}</code>
-                    </td>
+                    <td>{v === '' ? <span class="muted">(empty)</span> : <code>{value(v)}</code>}</td>
                   </tr>
                 ))}
               </tbody>
@@ -757,7 +761,7 @@ function MessageDetail({ m }: { m: BrowsedMessage }) {
             {truncated ? ' (shown truncated)' : ''}
           </span>
         </div>
-        <pre class="body" tabIndex={0} aria-label="Message body">
+        <pre class="body" tabIndex={0} role="region" aria-label="Message body">
           {body}
         </pre>
       </div>

@@ -1,19 +1,35 @@
 import { useState } from 'preact/hooks';
 import { api, enc, errorText, qpath } from '../api';
-import { act, Confirm, ErrorBox, Pager, Table, usePoll } from '../components';
+import { act, Confirm, ErrorBox, Pager, Table, usePoll, type Sort } from '../components';
 import { go, link } from '../router';
 import type { Binding, Exchange, Paged } from '../types';
-import { ArgsTable, BindingsTable, parseJsonObject, PublishForm, VhostSelect } from './common';
+import {
+  ArgsTable,
+  BindingsTable,
+  Crumbs,
+  listingQuery,
+  NameFilter,
+  NO_NAME_FILTER,
+  parseJsonObject,
+  PublishForm,
+  VhostSelect,
+  vhostText,
+  type NameFilterValue,
+} from './common';
 
 const display = (name: string) => name || '(AMQP default)';
 const urlName = (name: string) => name || 'amq.default';
 
+const PAGE_SIZE = 100;
+
 export function ExchangesPage() {
   const [page, setPage] = useState(1);
+  const [applied, setApplied] = useState<NameFilterValue>(NO_NAME_FILTER);
+  const [sort, setSort] = useState<Sort>({ key: 'name', reverse: false });
   const [creating, setCreating] = useState(false);
   const { data, error, reload } = usePoll(
-    () => api<Paged<Exchange>>(`/api/exchanges?page=${page}&page_size=100`, { what: 'list exchanges' }),
-    [page],
+    () => api<Paged<Exchange>>(`/api/exchanges?${listingQuery(page, PAGE_SIZE, sort, applied)}`, { what: 'list exchanges' }),
+    [page, applied.name, applied.regex, sort.key, sort.reverse],
     10000,
   );
   return (
@@ -32,16 +48,29 @@ export function ExchangesPage() {
           }}
         />
       )}
+      <NameFilter
+        id="exchange-filter"
+        noun="exchanges"
+        onApply={(f) => {
+          setPage(1);
+          setApplied(f);
+        }}
+      />
       <ErrorBox error={error} />
       <Table<Exchange>
         caption="Exchanges"
         rows={data?.items ?? []}
         rowKey={(x) => `${x.vhost}/${x.name}`}
-        empty={data ? 'No exchanges.' : 'Loading…'}
+        sort={sort}
+        onSort={(s) => {
+          setSort(s);
+          setPage(1);
+        }}
+        empty={data ? (applied.name ? 'No exchange matches this filter.' : 'No exchanges.') : 'Loading…'}
         columns={[
-          { key: 'name', label: 'Name', render: (x) => <a href={link('exchanges', x.vhost, urlName(x.name))}>{display(x.name)}</a> },
-          { key: 'vhost', label: 'Vhost', render: (x) => x.vhost },
-          { key: 'type', label: 'Type', render: (x) => x.type },
+          { key: 'name', label: 'Name', sortable: true, render: (x) => <a href={link('exchanges', x.vhost, urlName(x.name))}>{display(x.name)}</a> },
+          { key: 'vhost', label: 'Vhost', sortable: true, render: (x) => x.vhost },
+          { key: 'type', label: 'Type', sortable: true, render: (x) => x.type },
           {
             key: 'features',
             label: 'Features',
@@ -139,6 +168,11 @@ export function ExchangePage({ vhost, name }: { vhost: string; name: string }) {
     [vhost, name],
     10000,
   );
+  const into = usePoll(
+    () => api<Binding[]>(`/api/exchanges/${qpath(vhost, name)}/bindings/destination`, { what: `list the bindings to '${name}'` }),
+    [vhost, name],
+    10000,
+  );
   const [confirm, setConfirm] = useState(false);
   const [dest, setDest] = useState('');
   const [destType, setDestType] = useState<'q' | 'e'>('q');
@@ -164,9 +198,7 @@ export function ExchangePage({ vhost, name }: { vhost: string; name: string }) {
   };
   return (
     <section>
-      <p class="crumbs">
-        <a href={link('exchanges')}>Exchanges</a> / {vhost}
-      </p>
+      <Crumbs items={[{ label: 'Exchanges', href: link('exchanges') }, { label: vhostText(vhost) }, { label: isDefault ? '(AMQP default)' : name }]} />
       <div class="title-row">
         <h1>
           Exchange <span class="name">{isDefault ? '(AMQP default)' : name}</span>
@@ -218,7 +250,7 @@ export function ExchangePage({ vhost, name }: { vhost: string; name: string }) {
           <p class="muted">The default exchange routes to every queue by its name; it takes no other bindings.</p>
         ) : (
           <>
-            <BindingsTable bindings={out.data ?? []} onDeleted={out.reload} showSource={false} />
+            <BindingsTable bindings={out.data ?? []} onDeleted={out.reload} showSource={false} caption="Bindings from this exchange" />
             <form class="form inline" onSubmit={bind} aria-label="Add a binding">
               <label for="xb-type">To</label>
               <select id="xb-type" value={destType} onChange={(e) => setDestType(e.currentTarget.value as 'q' | 'e')}>
@@ -239,6 +271,13 @@ export function ExchangePage({ vhost, name }: { vhost: string; name: string }) {
           </>
         )}
       </div>
+      {!isDefault && (
+        <div class="panel">
+          <h2>Bindings to this exchange</h2>
+          <ErrorBox error={into.error} />
+          <BindingsTable bindings={into.data ?? []} onDeleted={into.reload} caption="Bindings to this exchange" empty="No exchange routes into this one." />
+        </div>
+      )}
       <Confirm
         open={confirm}
         title={`Delete exchange '${name}'?`}

@@ -4,6 +4,7 @@ import { Chart, ErrorBox, RateHistory, usePoll } from '../components';
 import { bytes, num, rate } from '../format';
 import { link } from '../router';
 import type { Node, Overview, Paged, Queue } from '../types';
+import { vhostText } from './common';
 
 const RATE_SERIES = [
   { label: 'Publish', color: '#1d4ed8' },
@@ -46,12 +47,19 @@ async function load(): Promise<Data> {
     (s.deliver ?? 0) + (s.deliver_no_ack ?? 0) + (s.get ?? 0) + (s.get_no_ack ?? 0),
     s.ack ?? 0,
     s.redeliver ?? 0,
-    overview.dead_letter_queues?.received ?? 0,
+    deadLettered(overview),
   ]);
   depth.addGauges(now, [overview.queue_totals.messages_ready, overview.queue_totals.messages_unacknowledged, overview.queue_totals.messages_waiting ?? 0]);
   let dlqs: Queue[] = [];
   if ((overview.dead_letter_queues?.queues ?? 0) > 0) dlqs = await loadDlqs();
   return { overview, node: nodes[0] ?? null, alarms, dlqs };
+}
+
+// Messages dead-lettered so far: the broker's exact counter (message_stats.dead_lettered, counted
+// where messages die); a broker without it gives only the arrivals in dead-letter queues, which
+// also count messages moved there by hand.
+export function deadLettered(o: Overview): number {
+  return o.message_stats?.dead_lettered ?? o.dead_letter_queues?.received ?? 0;
 }
 
 async function fetchAlarms() {
@@ -108,7 +116,7 @@ export function OverviewPage() {
             {o.product_name} {o.product_version} · node {o.node} · AMQP on{' '}
             {o.listeners.map((l) => `${l.ip_address}:${l.port}`).join(', ')}
           </p>
-          <div class="cards" aria-label="Totals">
+          <div class="cards" role="group" aria-label="Totals">
             <Card label="Queues" value={o.object_totals.queues} href={link('queues')} />
             <Card label="Connections" value={o.object_totals.connections} href={link('connections')} />
             <Card label="Channels" value={o.object_totals.channels} href={link('connections')} />
@@ -175,7 +183,7 @@ export function OverviewPage() {
               <ul class="dlq-list">
                 {data.dlqs.map((q) => (
                   <li key={q.vhost + q.name}>
-                    <a href={link('dlq', q.vhost, q.name)}>{q.name}</a> <span class="muted">({q.vhost})</span>:{' '}
+                    <a href={link('dlq', q.vhost, q.name)}>{q.name}</a> <span class="muted">in {vhostText(q.vhost)}</span>:{' '}
                     {num(q.messages)} messages
                   </li>
                 ))}

@@ -4,7 +4,7 @@ import { act, Chart, Confirm, ErrorBox, RateHistory, Table, usePoll } from '../c
 import { bytes, num, rate } from '../format';
 import { go, link } from '../router';
 import type { Binding, Queue } from '../types';
-import { ArgsTable, BindingsTable, parseJsonObject, PublishForm } from './common';
+import { ArgsTable, BindingsTable, Crumbs, parseJsonObject, PublishForm, vhostText } from './common';
 import { RetryingPanel } from './Waiting';
 
 const RATES = [
@@ -12,6 +12,7 @@ const RATES = [
   { label: 'Deliver / get', color: '#047857' },
   { label: 'Ack', color: '#7c3aed' },
   { label: 'Redeliver', color: '#b45309' },
+  { label: 'Dead-letter', color: '#b91c1c' },
 ];
 const DEPTH = [
   { label: 'Ready', color: '#1d4ed8' },
@@ -26,7 +27,7 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
       const queue = await api<Queue>(`/api/queues/${qpath(vhost, name)}`, { what: `load queue '${name}'` });
       const now = Date.now();
       const s = queue.message_stats ?? {};
-      histories.rates.addCounters(now, [s.publish ?? 0, s.deliver_get ?? 0, s.ack ?? 0, s.redeliver ?? 0]);
+      histories.rates.addCounters(now, [s.publish ?? 0, s.deliver_get ?? 0, s.ack ?? 0, s.redeliver ?? 0, s.dead_lettered ?? 0]);
       histories.depth.addGauges(now, [queue.messages_ready, queue.messages_unacknowledged, queue.messages_waiting ?? 0]);
       return queue;
     },
@@ -47,9 +48,7 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
     );
   return (
     <section>
-      <p class="crumbs">
-        <a href={link('queues')}>Queues</a> / {vhost}
-      </p>
+      <Crumbs items={[{ label: 'Queues', href: link('queues') }, { label: vhostText(vhost) }, { label: name }]} />
       <div class="title-row">
         <h1>
           Queue <span class="name">{name}</span>
@@ -101,6 +100,12 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
               <span class="card-value">{bytes(q.message_bytes ?? 0)}</span>
               <span class="card-label">Ready bytes</span>
             </div>
+            {q.message_stats?.dead_lettered !== undefined && (
+              <div class="card" title="Messages that died here (rejected, expired, over the length limit or the delivery limit) and went to the dead-letter exchange, since the broker started">
+                <span class="card-value" data-testid="queue-dead-lettered">{num(q.message_stats.dead_lettered)}</span>
+                <span class="card-label">Dead-lettered</span>
+              </div>
+            )}
           </div>
           <div class="grid2">
             <Chart title="Queued messages" series={DEPTH} times={histories.depth.times} values={histories.depth.values} unit={(v) => num(Math.round(v))} integer />
@@ -297,7 +302,7 @@ function GetMessages({ vhost, queue, onDone }: { vhost: string; queue: string; o
             Message {i + 1}: {m.payload_bytes} bytes, routing key <code>{m.routing_key}</code>
             {m.redelivered ? ', redelivered' : ''}; {m.message_count} left in the queue.
           </p>
-          <pre class="body">{m.payload_encoding === 'base64' ? `(base64) ${m.payload}` : m.payload}</pre>
+          <pre class="body" tabIndex={0} role="region" aria-label={`Body of message ${i + 1}`}>{m.payload_encoding === 'base64' ? `(base64) ${m.payload}` : m.payload}</pre>
         </div>
       ))}
     </>

@@ -4,34 +4,19 @@ import { ErrorBox, Pager, Table, usePoll, type Sort } from '../components';
 import { num, rate } from '../format';
 import { go, link } from '../router';
 import type { Paged, Queue } from '../types';
-import { parseJsonObject, VhostSelect } from './common';
+import { listingQuery, NameFilter, NO_NAME_FILTER, parseJsonObject, VhostSelect, type NameFilterValue } from './common';
 
 const PAGE_SIZE = 50;
 const COLUMNS = 'name,vhost,durable,auto_delete,exclusive,arguments,state,messages,messages_ready,messages_unacknowledged,consumers,message_stats,dead_letter_target';
 
 export function QueuesPage() {
   const [page, setPage] = useState(1);
-  const [filter, setFilter] = useState('');
-  const [regex, setRegex] = useState(false);
-  const [applied, setApplied] = useState({ filter: '', regex: false });
+  const [applied, setApplied] = useState<NameFilterValue>(NO_NAME_FILTER);
   const [sort, setSort] = useState<Sort>({ key: 'name', reverse: false });
   const [creating, setCreating] = useState(false);
   const { data, error, reload } = usePoll(
-    () => {
-      const params = new URLSearchParams({
-        page: String(page),
-        page_size: String(PAGE_SIZE),
-        sort: sort.key,
-        sort_reverse: String(sort.reverse),
-        columns: COLUMNS,
-      });
-      if (applied.filter) {
-        params.set('name', applied.filter);
-        params.set('use_regex', String(applied.regex));
-      }
-      return api<Paged<Queue>>(`/api/queues?${params}`, { what: 'list queues' });
-    },
-    [page, applied.filter, applied.regex, sort.key, sort.reverse],
+    () => api<Paged<Queue>>(`/api/queues?${listingQuery(page, PAGE_SIZE, sort, applied, COLUMNS)}`, { what: 'list queues' }),
+    [page, applied.name, applied.regex, sort.key, sort.reverse],
     5000,
   );
   const rows = data?.items ?? [];
@@ -52,22 +37,14 @@ export function QueuesPage() {
           }}
         />
       )}
-      <form
-        class="filters"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
+      <NameFilter
+        id="queue-filter"
+        noun="queues"
+        onApply={(f) => {
           setPage(1);
-          setApplied({ filter, regex });
+          setApplied(f);
         }}
-      >
-        <label for="queue-filter">Filter by name</label>
-        <input id="queue-filter" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} placeholder="part of a name" />
-        <label>
-          <input type="checkbox" checked={regex} onChange={(e) => setRegex(e.currentTarget.checked)} /> Regular expression
-        </label>
-        <button type="submit">Apply</button>
-      </form>
+      />
       <ErrorBox error={error} />
       <Table<Queue>
         caption="Queues"
@@ -78,7 +55,7 @@ export function QueuesPage() {
           setSort(s);
           setPage(1);
         }}
-        empty={data ? (applied.filter ? 'No queue matches this filter.' : 'No queues yet.') : 'Loading…'}
+        empty={data ? (applied.name ? 'No queue matches this filter.' : 'No queues yet.') : 'Loading…'}
         columns={[
           {
             key: 'name',
@@ -129,6 +106,13 @@ export function QueuesPage() {
             render: (q) => rate(q.message_stats?.deliver_get_details?.rate),
           },
           { key: 'message_stats.ack_details.rate', label: 'Ack', sortable: true, numeric: true, render: (q) => rate(q.message_stats?.ack_details?.rate) },
+          {
+            key: 'message_stats.dead_lettered_details.rate',
+            label: 'Dead-letter',
+            sortable: true,
+            numeric: true,
+            render: (q) => rate(q.message_stats?.dead_lettered_details?.rate),
+          },
         ]}
       />
       {data && <Pager page={data.page} pageCount={data.page_count} filtered={data.filtered_count} total={data.total_count} onPage={setPage} noun="queues" />}

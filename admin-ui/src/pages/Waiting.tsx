@@ -43,7 +43,7 @@ function Payload({ m }: { m: WaitingMessage }) {
   return (
     <details class="payload">
       <summary title={m.payload_encoding === 'string' ? m.payload : undefined}>{preview(m) || <span class="muted">(empty body)</span>}</summary>
-      <pre class="body">{m.payload_encoding === 'base64' ? `(base64) ${m.payload}` : text}</pre>
+      <pre class="body" tabIndex={0} role="region" aria-label={`Body of message ${m.id}`}>{m.payload_encoding === 'base64' ? `(base64) ${m.payload}` : text}</pre>
     </details>
   );
 }

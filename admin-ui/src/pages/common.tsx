@@ -22,6 +22,69 @@ export function VhostSelect({ value, onChange, id }: { value: string; onChange: 
   );
 }
 
+// "vhost “/” (default)", "vhost “staging”": a vhost named in running text, where a bare "/"
+// would read as a separator.
+export function vhostText(v: string): string {
+  return v === '/' ? 'vhost “/” (default)' : `vhost “${v}”`;
+}
+
+// The trail above a detail page: list page › vhost › this object (the last one is the page itself).
+export function Crumbs({ items }: { items: { label: string; href?: string }[] }) {
+  return (
+    <nav class="crumbs" aria-label="Breadcrumb">
+      <ol>
+        {items.map((c, i) => (
+          <li key={i} aria-current={i === items.length - 1 ? 'page' : undefined}>
+            {c.href ? <a href={c.href}>{c.label}</a> : c.label}
+          </li>
+        ))}
+      </ol>
+    </nav>
+  );
+}
+
+// RabbitMQ's listing filter: `name` (a substring, or a regular expression with `use_regex`),
+// applied by the broker, so it works over every page.
+export interface NameFilterValue {
+  name: string;
+  regex: boolean;
+}
+export const NO_NAME_FILTER: NameFilterValue = { name: '', regex: false };
+
+export function NameFilter({ id, noun, onApply }: { id: string; noun: string; onApply: (f: NameFilterValue) => void }) {
+  const [name, setName] = useState('');
+  const [regex, setRegex] = useState(false);
+  return (
+    <form
+      class="filters"
+      role="search"
+      aria-label={`Filter ${noun}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onApply({ name, regex });
+      }}
+    >
+      <label for={id}>Filter by name</label>
+      <input id={id} type="search" value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="part of a name" />
+      <label>
+        <input type="checkbox" checked={regex} onChange={(e) => setRegex(e.currentTarget.checked)} /> Regular expression
+      </label>
+      <button type="submit">Apply</button>
+    </form>
+  );
+}
+
+// The query of one page of a listing: paging, sorting and the name filter, as RabbitMQ takes them.
+export function listingQuery(page: number, pageSize: number, sort: { key: string; reverse: boolean }, filter: NameFilterValue, columns?: string): URLSearchParams {
+  const params = new URLSearchParams({ page: String(page), page_size: String(pageSize), sort: sort.key, sort_reverse: String(sort.reverse) });
+  if (columns) params.set('columns', columns);
+  if (filter.name) {
+    params.set('name', filter.name);
+    params.set('use_regex', String(filter.regex));
+  }
+  return params;
+}
+
 export function ArgsTable({ args }: { args: Args }) {
   const keys = Object.keys(args ?? {});
   if (keys.length === 0) return <p class="muted">No arguments.</p>;
@@ -41,7 +104,19 @@ export function ArgsTable({ args }: { args: Args }) {
   );
 }
 
-export function BindingsTable({ bindings, onDeleted, showSource = true }: { bindings: Binding[]; onDeleted: () => void; showSource?: boolean }) {
+export function BindingsTable({
+  bindings,
+  onDeleted,
+  showSource = true,
+  caption = 'Bindings',
+  empty = 'No bindings.',
+}: {
+  bindings: Binding[];
+  onDeleted: () => void;
+  showSource?: boolean;
+  caption?: string;
+  empty?: string;
+}) {
   const remove = (b: Binding) =>
     act(
       () =>
@@ -53,10 +128,10 @@ export function BindingsTable({ bindings, onDeleted, showSource = true }: { bind
     ).then((ok) => ok && onDeleted());
   return (
     <Table
-      caption="Bindings"
+      caption={caption}
       rows={bindings}
       rowKey={(b) => `${b.source}|${b.destination_type}|${b.destination}|${b.properties_key}`}
-      empty="No bindings."
+      empty={empty}
       columns={[
         ...(showSource ? [{ key: 'source', label: 'From exchange', render: (b: Binding) => b.source || '(default exchange)' }] : []),
         { key: 'dest', label: 'To', render: (b: Binding) => `${b.destination_type} ${b.destination}` },

@@ -3,6 +3,7 @@
 // playwright-core, and small HTTP/AMQP helpers. Screenshots go to build/e2e-artifacts/.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,16 +111,54 @@ export async function http(broker, method, p, body, headers = {}) {
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
+// axe-core (npm), injected into the page through the DevTools protocol: page.evaluate is not bound
+// by the console's Content-Security-Policy, which refuses inline scripts.
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// WCAG 2.1 A and AA (contrast among them) and axe's best practices.
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+
+// Runs axe on the page as it is now; returns its violations, each with the elements at fault.
+export async function axe(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html.slice(0, 160), summary: n.failureSummary })),
+    }));
+  }, AXE_TAGS);
+}
+
+// Fails when axe finds a serious or critical violation (contrast is serious); prints the minor and
+// moderate ones. `name` says where, for the message.
+export async function assertAccessible(page, name) {
+  const violations = await axe(page);
+  const describe = (v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${n.target}  ${n.html}\n      ${n.summary?.replace(/\n/g, '\n      ')}`).join('\n')}`;
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const other = violations.filter((v) => !bad.includes(v));
+  if (other.length) console.log(`axe on ${name}, not failing:\n  ${other.map(describe).join('\n  ')}`);
+  if (bad.length) throw new Error(`axe on ${name}:\n  ${bad.map(describe).join('\n  ')}`);
+  return violations;
+}
+
 let shot = 0;
 // node --test runs each test file in a process of its own, so the numbers restart per file: the
 // file's name ("console", "waiting") keeps the screenshots of different files apart.
 const SUITE = path.basename(process.argv[1] ?? 'e2e').replace(/\.test\.js$/, '');
-// Saves a full-page screenshot as build/e2e-artifacts/SUITE-NN-name.png.
-export async function screenshot(page, name) {
+// Saves a full-page screenshot as build/e2e-artifacts/SUITE-NN-name.png, then checks the page with
+// axe (assertAccessible): every page the tests show is audited as it was photographed.
+export async function screenshot(page, name, { audit = true } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
+  // The first one of a run clears this file's pictures from earlier runs, so none is stale.
+  if (shot === 0) {
+    for (const f of fs.readdirSync(ARTIFACTS)) if (f.startsWith(`${SUITE}-`) && f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
+  }
   shot += 1;
   const file = path.join(ARTIFACTS, `${SUITE}-${String(shot).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
+  if (audit) await assertAccessible(page, `${SUITE}-${String(shot).padStart(2, '0')}-${name}`);
   return file;
 }
 

@@ -16,6 +16,24 @@ let broker, chrome, context, page, conn, ch;
 const see = (text, opts = {}) => page.getByText(text, opts).first().waitFor({ state: 'visible', timeout: 10000 });
 const rows = () => page.locator('table.messages tbody tr[data-message-id]');
 
+const crumbs = () => page.getByRole('navigation', { name: 'Breadcrumb' }).locator('li').allTextContents();
+
+// For `ms`: publishes to e2e.work and rejects it at once (no requeue), so messages are
+// dead-lettered from e2e.work into e2e.dead all along.
+async function deadLetterFor(ms) {
+  const c = await conn.createChannel();
+  try {
+    const stop = Date.now() + ms;
+    while (Date.now() < stop) {
+      for (let i = 0; i < 5; i++) c.sendToQueue('e2e.work', Buffer.from('dead on arrival'));
+      for (let i = 0; i < 5; i++) c.nack(await eventually(() => c.get('e2e.work'), 5000, 'a message to reject'), false, false);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await c.close();
+  }
+}
+
 async function checkQueue(name) {
   const c = await conn.createChannel();
   try {
@@ -100,7 +118,7 @@ describe('web console', () => {
     // The dead-letter exchange.
     await page.goto(broker.httpUrl + '/#/exchanges');
     await page.getByRole('button', { name: 'Add an exchange' }).click();
-    await page.getByLabel('Name').fill('e2e.dlx');
+    await page.getByLabel('Name', { exact: true }).fill('e2e.dlx');
     await page.getByLabel('Type').selectOption('fanout');
     await page.getByRole('button', { name: 'Add exchange', exact: true }).click();
     await page.getByRole('link', { name: 'e2e.dlx' }).waitFor();
@@ -135,6 +153,42 @@ describe('web console', () => {
     const dead = await http(broker, 'GET', '/api/queues/%2F/e2e.dead');
     assert.equal(dead.body.dead_letter_target, true);
     assert.deepEqual(dead.body.dead_letter_sources, ['e2e.work', 'e2e.work2']);
+  });
+
+  test('the exchange list sorts and filters on the server', T, async () => {
+    assert.equal((await http(broker, 'PUT', '/api/exchanges/%2F/e2e.x1', { type: 'topic' })).status, 201);
+    assert.equal((await http(broker, 'PUT', '/api/exchanges/%2F/e2e.x2', { type: 'direct' })).status, 201);
+    const requests = [];
+    const onRequest = (r) => r.url().includes('/api/exchanges?') && requests.push(new URL(r.url()).searchParams);
+    page.on('request', onRequest);
+    try {
+      await page.goto(broker.httpUrl + '/#/exchanges');
+      const names = async () => (await page.locator('tbody tr td:first-child').allTextContents()).join(' ');
+      await page.getByLabel('Filter by name').fill('e2e.');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await eventually(async () => (await names()) === 'e2e.dlx e2e.x1 e2e.x2', 10000, 'the e2e. exchanges by name');
+      await page.getByRole('button', { name: 'Type' }).click();
+      await eventually(async () => (await names()) === 'e2e.x2 e2e.dlx e2e.x1', 10000, 'by type: direct, fanout, topic');
+      await page.getByRole('button', { name: 'Type' }).click();
+      await eventually(async () => (await names()) === 'e2e.x1 e2e.dlx e2e.x2', 10000, 'by type, reversed');
+      assert.equal(await page.locator('th[aria-sort=descending]').textContent(), 'Type▼');
+      await page.getByLabel('Filter by name').fill('^e2e\\.x\\d$');
+      await page.getByLabel('Regular expression').check();
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await eventually(async () => (await names()) === 'e2e.x1 e2e.x2', 10000, 'the regex matches');
+      assert.match(await page.locator('nav.pager').textContent(), /· 2 exchanges/);
+      await screenshot(page, 'exchanges-filtered');
+      // All of it was the broker's work: RabbitMQ's listing parameters on every request.
+      const last = requests[requests.length - 1];
+      assert.equal(last.get('sort'), 'type');
+      assert.equal(last.get('sort_reverse'), 'true');
+      assert.equal(last.get('name'), '^e2e\\.x\\d$');
+      assert.equal(last.get('use_regex'), 'true');
+      assert.equal(last.get('page'), '1');
+      assert.ok(requests.every((q) => q.get('page_size') === '100'));
+    } finally {
+      page.off('request', onRequest);
+    }
   });
 
   test('an error is shown in plain words: redeclaring with other arguments', T, async () => {
@@ -178,6 +232,7 @@ describe('web console', () => {
   test('browse and filter the DLQ without consuming', T, async () => {
     await page.goto(broker.httpUrl + '/#/dlq/%2F/e2e.dead');
     await page.getByRole('heading', { name: /e2e\.dead/ }).waitFor();
+    assert.deepEqual(await crumbs(), ['DLQ inspector', 'vhost “/” (default)', 'e2e.dead']);
     await eventually(async () => (await rows().count()) === 13, 10000, '13 rows');
     // Reason
     await page.getByLabel('Reason').selectOption('expired');
@@ -335,12 +390,17 @@ describe('web console', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
+    const rejecting = deadLetterFor(7000);
     const points0 = Number(await page.locator('figure[data-chart="Message rates"]').getAttribute('data-points'));
     await eventually(async () => {
       const t = await publish.textContent();
       return t !== '0/s' && t !== '–' && parseFloat(t) > 0;
     }, 15000, 'a publish rate above 0');
+    // The dead-letter series: the broker's message_stats.dead_lettered, as a rate.
+    const deadRate = page.locator('figure[data-chart="Message rates"] [data-series="Dead-letter"]');
+    await eventually(async () => parseFloat(await deadRate.textContent()) > 0, 15000, 'a dead-letter rate above 0');
     await pump;
+    await rejecting;
     const points1 = Number(await page.locator('figure[data-chart="Message rates"]').getAttribute('data-points'));
     assert.ok(points1 > points0, `the chart gained points (${points0} -> ${points1})`);
     // uPlot drew a path for the series.
@@ -352,6 +412,15 @@ describe('web console', () => {
   test('queue detail: charts, arguments, bindings, publish and get', T, async () => {
     await page.goto(broker.httpUrl + '/#/queues/%2F/e2e.work');
     await page.getByRole('rowheader', { name: 'x-dead-letter-exchange' }).waitFor();
+    assert.deepEqual(await crumbs(), ['Queues', 'vhost “/” (default)', 'e2e.work']);
+    // Messages rejected from this queue: the broker's count (on the source queue) and the rate chart.
+    const rejecting = deadLetterFor(6000);
+    const deadRate = page.locator('figure[data-chart="Message rates"] [data-series="Dead-letter"]');
+    await eventually(async () => parseFloat(await deadRate.textContent()) > 0, 15000, 'a dead-letter rate on the queue page');
+    await rejecting;
+    const counted = (await http(broker, 'GET', '/api/queues/%2F/e2e.work')).body.message_stats.dead_lettered;
+    assert.ok(counted > 48, `e2e.work dead-lettered ${counted}: the 48 rejected earlier and the ones just now`);
+    await eventually(async () => Number((await page.getByTestId('queue-dead-lettered').textContent()).replace(/,/g, '')) === counted, 10000, 'the dead-lettered card');
     await page.getByRole('textbox', { name: 'Payload' }).fill('hello from the console');
     await page.getByRole('button', { name: 'Publish message' }).click();
     await see('Message published and routed');
@@ -388,9 +457,13 @@ describe('web console', () => {
   });
 
   test('the exchange page publishes a test message', T, async () => {
+    // An exchange-to-exchange binding into e2e.dlx, listed on its page too.
+    assert.equal((await http(broker, 'POST', '/api/bindings/%2F/e/e2e.x1/e/e2e.dlx', { routing_key: 'audit.#' })).status, 201);
     await page.goto(broker.httpUrl + '/#/exchanges/%2F/e2e.dlx');
     await page.getByRole('heading', { name: 'Bindings from this exchange' }).waitFor();
     await page.getByRole('cell', { name: 'queue e2e.dead' }).waitFor();
+    await page.getByRole('table', { name: 'Bindings to this exchange' }).getByRole('cell', { name: 'e2e.x1', exact: true }).waitFor();
+    assert.deepEqual(await crumbs(), ['Exchanges', 'vhost “/” (default)', 'e2e.dlx']);
     await page.getByRole('textbox', { name: 'Payload' }).fill('{"test": true}');
     await page.getByRole('button', { name: 'Publish message' }).click();
     await see('Message published and routed');
