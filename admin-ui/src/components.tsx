@@ -354,6 +354,7 @@ export function Chart({
           grid: { stroke: '#e5e7eb' },
           // Clock times only: the charts cover minutes, so uPlot's second row of dates is noise.
           space: 70,
+          size: 34, // one row of labels (uPlot keeps room for two)
           values: (_u, ticks) => ticks.map(clock),
         },
         {

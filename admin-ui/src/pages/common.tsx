@@ -4,21 +4,30 @@ import { api, enc, errorText } from '../api';
 import { act, Table, usePoll } from '../components';
 import type { Args, Binding } from '../types';
 
-export function useVhosts(): string[] {
-  const { data } = usePoll(() => api<{ name: string }[]>('/api/vhosts', { what: 'list vhosts' }), [], 0);
-  return data ? data.map((v) => v.name) : ['/'];
+// The vhosts the user may see; until they are loaded (or when that fails, with the reason in
+// `error`), just the default vhost.
+export function useVhosts(): { names: string[]; error: string | null } {
+  const { data, error } = usePoll(() => api<{ name: string }[]>('/api/vhosts', { what: 'list vhosts' }), [], 0);
+  return { names: data ? data.map((v) => v.name) : ['/'], error };
 }
 
 export function VhostSelect({ value, onChange, id }: { value: string; onChange: (v: string) => void; id: string }) {
-  const vhosts = useVhosts();
+  const { names, error } = useVhosts();
   return (
-    <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
-      {vhosts.map((v) => (
-        <option key={v} value={v}>
-          {v}
-        </option>
-      ))}
-    </select>
+    <>
+      <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        {names.map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
+      </select>
+      {error && (
+        <span class="error inline-error" role="alert">
+          {error} Only the default vhost is offered.
+        </span>
+      )}
+    </>
   );
 }
 

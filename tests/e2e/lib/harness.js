@@ -147,8 +147,16 @@ let shot = 0;
 // node --test runs each test file in a process of its own, so the numbers restart per file: the
 // file's name ("console", "waiting") keeps the screenshots of different files apart.
 const SUITE = path.basename(process.argv[1] ?? 'e2e').replace(/\.test\.js$/, '');
+// Fails when the page is wider than the window (a laptop screen must not scroll sideways; wide
+// tables scroll inside their own box).
+export async function assertFitsWidth(page, name) {
+  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  if (scroll > inner) throw new Error(`${name}: the page is ${scroll}px wide in a ${inner}px window`);
+}
+
 // Saves a full-page screenshot as build/e2e-artifacts/SUITE-NN-name.png, then checks the page with
-// axe (assertAccessible): every page the tests show is audited as it was photographed.
+// axe (assertAccessible) and its width (assertFitsWidth): every page the tests show is audited as
+// it was photographed.
 export async function screenshot(page, name, { audit = true } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   // The first one of a run clears this file's pictures from earlier runs, so none is stale.
@@ -158,7 +166,10 @@ export async function screenshot(page, name, { audit = true } = {}) {
   shot += 1;
   const file = path.join(ARTIFACTS, `${SUITE}-${String(shot).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
-  if (audit) await assertAccessible(page, `${SUITE}-${String(shot).padStart(2, '0')}-${name}`);
+  if (audit) {
+    await assertFitsWidth(page, `${SUITE}-${String(shot).padStart(2, '0')}-${name}`);
+    await assertAccessible(page, `${SUITE}-${String(shot).padStart(2, '0')}-${name}`);
+  }
   return file;
 }
 
