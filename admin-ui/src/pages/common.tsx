@@ -1,7 +1,7 @@
 // Pieces several pages share: the vhost list, argument tables, binding tables, publish forms.
 import { useState } from 'preact/hooks';
 import { api, enc, errorText } from '../api';
-import { act, Table, usePoll } from '../components';
+import { act, Table, usePoll, type Sort } from '../components';
 import type { Args, Binding } from '../types';
 
 // The vhosts the user may see; until they are loaded (or when that fails, with the reason in
@@ -84,7 +84,7 @@ export function NameFilter({ id, noun, onApply }: { id: string; noun: string; on
 }
 
 // The query of one page of a listing: paging, sorting and the name filter, as RabbitMQ takes them.
-export function listingQuery(page: number, pageSize: number, sort: { key: string; reverse: boolean }, filter: NameFilterValue, columns?: string): URLSearchParams {
+export function listingQuery(page: number, pageSize: number, sort: Sort, filter: NameFilterValue, columns?: string): URLSearchParams {
   const params = new URLSearchParams({ page: String(page), page_size: String(pageSize), sort: sort.key, sort_reverse: String(sort.reverse) });
   if (columns) params.set('columns', columns);
   if (filter.name) {

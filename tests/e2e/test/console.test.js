@@ -481,6 +481,7 @@ describe('web console', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'DLQ inspector' }).waitFor();
     await page.getByRole('link', { name: 'e2e.dead' }).waitFor();
+    await screenshot(page, 'dlq-index');
   });
 
   test('the queue list stays fast with 10,000 queues (server-side paging)', T, async () => {

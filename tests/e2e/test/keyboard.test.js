@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import amqp from 'amqplib';
-import { assertAccessible, eventually, http, launchBrowser, screenshot, startBroker } from '../lib/harness.js';
+import { assertAccessible, assertFitsWidth, eventually, http, launchBrowser, screenshot, startBroker } from '../lib/harness.js';
 
 const T = { timeout: 120000 };
 const VIEWPORT = { width: 1366, height: 768 };
@@ -215,21 +215,25 @@ describe('keyboard and contrast', () => {
     assert.equal((await http(broker, 'GET', '/api/queues/%2F/kb.dead')).body.messages, 3, 'nothing deleted');
   });
 
-  test('every stop on each page has a visible focus ring', T, async () => {
+  test('every page: axe finds nothing serious, and every stop has a visible focus ring', T, async () => {
     for (const [hash, title] of [
       ['#/overview', 'Overview'],
       ['#/exchanges', 'Exchanges'],
       ['#/exchanges/%2F/kb.dlx', /Exchange kb\.dlx/],
       ['#/queues', 'Queues'],
       ['#/queues/%2F/kb.work', /Queue kb\.work/],
+      ['#/dlq', 'DLQ inspector'],
       ['#/dlq/%2F/kb.dead', /kb\.dead/],
       ['#/connections', 'Connections'],
       ['#/delayed', 'Delayed messages'],
+      ['#/no-such-page', 'Page not found'],
     ]) {
       await page.goto(broker.httpUrl + '/' + hash);
       await page.reload(); // focus starts at the top
       await heading(title);
       await page.waitForLoadState('networkidle').catch(() => {});
+      await assertFitsWidth(page, hash);
+      await assertAccessible(page, hash);
       // Tab through the whole page until focus comes back round to the skip link.
       const stops = [];
       for (let i = 0; i < 200; i++) {
@@ -240,7 +244,7 @@ describe('keyboard and contrast', () => {
         if (i > 0 && f.text === 'Skip to content') break;
         stops.push(f.text);
       }
-      assert.ok(stops.length > 7, `${hash}: ${stops.length} focus stops`);
+      assert.ok(stops.length > 7, `${hash}: ${stops.length} focus stops: ${stops.join(' | ')}`);
     }
   });
 });
