@@ -317,7 +317,7 @@ export function Chart({
   title: string;
   series: Series[];
   times: number[];
-  values: number[][];
+  values: (number | null)[][]; // null: no value (drawn as a gap, shown as "–")
   unit: (v: number) => string;
   integer?: boolean; // counts: ticks on whole numbers only (no "0, 1, 1" from rounding 0.5)
 }) {
@@ -383,7 +383,7 @@ export function Chart({
   useEffect(() => {
     plot.current?.setData([times, ...values] as uPlot.AlignedData);
   }, [times, values]);
-  const last = (i: number) => (values[i].length ? values[i][values[i].length - 1] : undefined);
+  const last = (i: number) => (values[i].length ? values[i][values[i].length - 1] : null);
   return (
     <figure class="chart" data-chart={title} data-points={times.length}>
       <figcaption>{title}</figcaption>
@@ -392,7 +392,7 @@ export function Chart({
         {series.map((s, i) => (
           <li key={s.label}>
             <span class="swatch" style={{ background: s.color }} aria-hidden="true" />
-            {s.label}: <strong data-series={s.label}>{last(i) === undefined ? '–' : unit(last(i)!)}</strong>
+            {s.label}: <strong data-series={s.label}>{last(i) === null ? '–' : unit(last(i)!)}</strong>
           </li>
         ))}
       </ul>
@@ -410,19 +410,20 @@ function clock(t: number): string {
 // Keeps the last `max` samples of counters and turns consecutive ones into per-second rates.
 export class RateHistory {
   times: number[] = [];
-  values: number[][];
-  private prev: { t: number; c: number[] } | null = null;
+  values: (number | null)[][];
+  private prev: { t: number; c: (number | null)[] } | null = null;
   constructor(
     readonly count: number,
     readonly max = 150,
   ) {
     this.values = Array.from({ length: count }, () => []);
   }
-  // Counters (cumulative) at time t (ms).
-  addCounters(t: number, counters: number[]): void {
+  // Counters (cumulative) at time t (ms); null for one the broker does not report.
+  addCounters(t: number, counters: (number | null)[]): void {
     if (this.prev && t > this.prev.t) {
       const dt = (t - this.prev.t) / 1000;
-      const rates = counters.map((c, i) => Math.max(0, (c - this.prev!.c[i]) / dt));
+      const before = this.prev.c;
+      const rates = counters.map((c, i) => (c === null || before[i] === null ? null : Math.max(0, (c - before[i]!) / dt)));
       this.push(t, rates);
     }
     this.prev = { t, c: counters };
@@ -431,7 +432,7 @@ export class RateHistory {
   addGauges(t: number, gauges: number[]): void {
     this.push(t, gauges);
   }
-  private push(t: number, vals: number[]) {
+  private push(t: number, vals: (number | null)[]) {
     this.times = [...this.times, t / 1000].slice(-this.max);
     this.values = this.values.map((arr, i) => [...arr, vals[i]].slice(-this.max));
   }

@@ -27,7 +27,7 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
       const queue = await api<Queue>(`/api/queues/${qpath(vhost, name)}`, { what: `load queue '${name}'` });
       const now = Date.now();
       const s = queue.message_stats ?? {};
-      histories.rates.addCounters(now, [s.publish ?? 0, s.deliver_get ?? 0, s.ack ?? 0, s.redeliver ?? 0, s.dead_lettered ?? 0]);
+      histories.rates.addCounters(now, [s.publish ?? 0, s.deliver_get ?? 0, s.ack ?? 0, s.redeliver ?? 0, s.dead_lettered ?? null]);
       histories.depth.addGauges(now, [queue.messages_ready, queue.messages_unacknowledged, queue.messages_waiting ?? 0]);
       return queue;
     },
