@@ -419,7 +419,7 @@ void Channel::settle_one(Unacked& u, TxAck::Kind kind, std::uint32_t delay_ms) {
                        failed);
   } else if (kind == TxAck::Kind::kRejectDrop) {
     // In the same storage batch as the dead-lettered copy: atomic.
-    queue.dead_letter(u.message, "rejected");
+    queue.dead_letter(u.message, DeathReason::kRejected);
     queue.discard_stored(u.seq, *u.message);
   }
   u.message = nullptr;

@@ -32,6 +32,7 @@ po::options_description file_and_flag_options(Config& c) {
     ("bind", po::value(&c.bind)->default_value(c.bind), "address to listen on (AMQP and HTTP)")
     ("amqp-port", po::value(&c.amqp_port)->default_value(c.amqp_port), "AMQP 0-9-1 port; 0 picks a free port")
     ("http-port", po::value(&c.http_port)->default_value(c.http_port), "admin HTTP API port; 0 picks a free port")
+    ("metrics-port", po::value(&c.metrics_port)->default_value(c.metrics_port), "Prometheus /metrics port (also served on the HTTP port); 0 picks a free port")
     ("frame-max", po::value(&c.frame_max)->default_value(c.frame_max), "largest frame offered in connection.tune (bytes)")
     ("channel-max", po::value(&c.channel_max)->default_value(c.channel_max), "most channels per connection")
     ("heartbeat", po::value(&c.heartbeat_seconds)->default_value(c.heartbeat_seconds), "heartbeat interval offered (seconds; 0 disables)")

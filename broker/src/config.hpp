@@ -29,6 +29,8 @@ struct Config {
   std::string bind = "0.0.0.0";
   std::uint16_t amqp_port = 5672;  // 0 picks an ephemeral port
   std::uint16_t http_port = 15672;
+  // GET /metrics alone, as rabbitmq_prometheus (also on the HTTP port).
+  std::uint16_t metrics_port = 15692;
   // Negotiation limits proposed in connection.tune.
   std::uint32_t frame_max = 131072;
   std::uint16_t channel_max = 2047;

@@ -17,8 +17,10 @@ namespace {
 // Delayed record, version 1: u8 version, u16 vhost length, vhost, then the
 // message record (stored_message.hpp), which carries exchange and routing key.
 constexpr std::uint8_t kRecordVersion = 1;
-// State record, version 1: u8 version, u64 next id, u64 pending count.
-constexpr std::uint8_t kStateVersion = 1;
+// State record, version 2: u8 version, u64 next id, u64 pending count, then
+// per vhost with messages waiting: u16 name length, name, u64 count.
+// (Version 1 stopped after the total.)
+constexpr std::uint8_t kStateVersion = 2;
 
 void put_u64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8)
@@ -92,10 +94,18 @@ std::optional<std::int64_t> DelayedMessages::delay_of(const Message& message) {
 
 void DelayedMessages::recover(const std::string* state) {
   if (store_ == nullptr) return;
-  if (state != nullptr && state->size() == 17 &&
-      static_cast<std::uint8_t>((*state)[0]) == kStateVersion) {
+  const auto version = state != nullptr && !state->empty() ? static_cast<std::uint8_t>((*state)[0])
+                                                           : std::uint8_t{0};
+  if ((version == 1 || version == kStateVersion) && state->size() >= 17) {
     next_id_ = std::max<std::uint64_t>(1, get_u64(*state, 1));
     pending_ = get_u64(*state, 9);
+    for (std::size_t at = 17; at + 2 <= state->size();) {
+      const std::size_t size = (static_cast<unsigned char>((*state)[at]) << 8) |
+                               static_cast<unsigned char>((*state)[at + 1]);
+      if (at + 2 + size + 8 > state->size()) break;
+      pending_by_vhost_[state->substr(at + 2, size)] = get_u64(*state, at + 2 + size);
+      at += 2 + size + 8;
+    }
   }
   beyond_ = true;  // until the first read says otherwise
   frontier_ = Key{0, 0};
@@ -108,7 +118,25 @@ void DelayedMessages::write_state() {
   state.push_back(static_cast<char>(kStateVersion));
   put_u64(state, next_id_);
   put_u64(state, pending_);
+  for (const auto& [vhost, count] : pending_by_vhost_) {
+    state.push_back(static_cast<char>((vhost.size() >> 8) & 0xff));
+    state.push_back(static_cast<char>(vhost.size() & 0xff));
+    state += vhost;
+    put_u64(state, count);
+  }
   store_->set_state(kTimeline, std::move(state));
+}
+
+std::uint64_t DelayedMessages::pending_in(const std::string& vhost) const {
+  auto it = pending_by_vhost_.find(vhost);
+  return it != pending_by_vhost_.end() ? it->second : 0;
+}
+
+void DelayedMessages::count_out(const std::string& vhost) {
+  if (pending_ > 0) --pending_;
+  auto it = pending_by_vhost_.find(vhost);
+  if (it == pending_by_vhost_.end()) return;
+  if (--it->second == 0) pending_by_vhost_.erase(it);
 }
 
 void DelayedMessages::add(const VHost& vhost, const Exchange& /*exchange*/, MessagePtr message,
@@ -118,6 +146,7 @@ void DelayedMessages::add(const VHost& vhost, const Exchange& /*exchange*/, Mess
   const auto now = static_cast<std::uint64_t>(unix_ms_now());
   const Key key{now + static_cast<std::uint64_t>(delay_ms), next_id_++};
   ++pending_;
+  ++pending_by_vhost_[vhost.name()];
   if (store_ != nullptr) {
     store_->schedule(kTimeline, key.due, key.id, encode_record(vhost.name(), *message));
     write_state();
@@ -166,7 +195,7 @@ void DelayedMessages::release_due() {
     // Unscheduled in the same storage batch as the copies routed into
     // durable queues: atomic.
     if (store_ != nullptr) store_->unschedule(kTimeline, node.key().due, node.key().id);
-    --pending_;
+    count_out(node.mapped().vhost);
     released = true;
     route(node.mapped());
   }
@@ -292,23 +321,29 @@ std::vector<DelayedMessages::Listed> DelayedMessages::list(const std::string& vh
   }
 }
 
-bool DelayedMessages::cancel(const std::string& vhost, std::uint64_t due, std::uint64_t id) {
+std::optional<DelayedMessages::Listed> DelayedMessages::find(const std::string& vhost,
+                                                             std::uint64_t due, std::uint64_t id) {
   const Key key{due, id};
   if (auto it = window_.find(key); it != window_.end()) {
-    if (it->second.vhost != vhost) return false;
-    window_.erase(it);
-  } else {
-    if (store_ == nullptr || !beyond_ || key <= frontier_) return false;
-    std::vector<storage::ScheduledEntry> found;
-    if (!store_->messages().read_scheduled(kTimeline, due, id, 1, found).ok() || found.empty() ||
-        found.front().due != due || found.front().id != id) {
-      return false;
-    }
-    std::optional<Held> held = decode(found.front().bytes);
-    if (!held || held->vhost != vhost) return false;
+    if (it->second.vhost != vhost) return std::nullopt;
+    return Listed{id, static_cast<std::int64_t>(due), vhost, it->second.message};
   }
+  if (store_ == nullptr || !beyond_ || key <= frontier_) return std::nullopt;
+  std::vector<storage::ScheduledEntry> found;
+  if (!store_->messages().read_scheduled(kTimeline, due, id, 1, found).ok() || found.empty() ||
+      found.front().due != due || found.front().id != id) {
+    return std::nullopt;
+  }
+  std::optional<Held> held = decode(found.front().bytes);
+  if (!held || held->vhost != vhost) return std::nullopt;
+  return Listed{id, static_cast<std::int64_t>(due), vhost, std::move(held->message)};
+}
+
+bool DelayedMessages::cancel(const std::string& vhost, std::uint64_t due, std::uint64_t id) {
+  if (!find(vhost, due, id)) return false;
+  window_.erase(Key{due, id});
   if (store_ != nullptr) store_->unschedule(kTimeline, due, id);
-  --pending_;
+  count_out(vhost);
   write_state();
   maybe_refill();
   return true;

@@ -59,8 +59,10 @@ class DelayedMessages {
   void add(const VHost& vhost, const Exchange& exchange, MessagePtr message, std::int64_t delay_ms,
            Channel* channel, std::weak_ptr<int> channel_alive);
 
-  // How many are waiting (in memory and in the store).
+  // How many are waiting (in memory and in the store), in all vhosts and in
+  // one.
   std::uint64_t pending() const { return pending_; }
+  std::uint64_t pending_in(const std::string& vhost) const;
   // How many of them are held in memory.
   std::size_t in_memory() const { return window_.size(); }
 
@@ -74,6 +76,9 @@ class DelayedMessages {
   // Waiting messages of `vhost` in due-time order, skipping `offset` and
   // returning at most `limit`. Reads the store beyond the window.
   std::vector<Listed> list(const std::string& vhost, std::size_t offset, std::size_t limit);
+  // The waiting message (due, id) of `vhost`: from the window, or one read
+  // of the store.
+  std::optional<Listed> find(const std::string& vhost, std::uint64_t due_unix_ms, std::uint64_t id);
   // Cancels (drops) the waiting message (due, id) of `vhost`; false when
   // there is none.
   bool cancel(const std::string& vhost, std::uint64_t due_unix_ms, std::uint64_t id);
@@ -99,6 +104,7 @@ class DelayedMessages {
   void maybe_refill();
   void refill();
   void write_state();
+  void count_out(const std::string& vhost);
   std::optional<Held> decode(const std::string& bytes) const;
 
   boost::asio::io_context& io_;
@@ -113,6 +119,7 @@ class DelayedMessages {
   bool refilling_ = false;
   std::uint64_t next_id_ = 1;
   std::uint64_t pending_ = 0;
+  std::map<std::string, std::uint64_t, std::less<>> pending_by_vhost_;
   boost::asio::steady_timer timer_;
   std::uint64_t timer_due_ = 0;            // what the timer is armed for; 0: not armed
   boost::asio::steady_timer retry_timer_;  // a failed read of the store

@@ -75,14 +75,31 @@ int main(int argc, char** argv) {
   }
   auto http = admin.endpoint();
   warren::broker::log_info("admin HTTP API on {}:{}", http.address().to_string(), http.port());
+  // Metrics are also on the HTTP port, so a busy metrics port costs a
+  // warning, not the start.
+  warren::admin::AdminServer metrics(broker, warren::admin::ServerRole::kMetrics);
+  std::string metrics_ready;
+  try {
+    metrics.listen();
+    auto m = metrics.endpoint();
+    warren::broker::log_info("Prometheus metrics on {}:{}", m.address().to_string(), m.port());
+    metrics_ready = fmt::format(" metrics={}:{}", m.address().to_string(), m.port());
+  } catch (const std::exception& e) {
+    warren::broker::log_warning(
+        "cannot listen for metrics on {}:{} ({}); /metrics stays on the "
+        "HTTP port",
+        cli.config.bind, cli.config.metrics_port, e.what());
+  }
   // The readiness line tests and scripts wait for.
   std::cout << "warren ready amqp=" << endpoint.address().to_string() << ":" << endpoint.port()
-            << " http=" << http.address().to_string() << ":" << http.port() << std::endl;
+            << " http=" << http.address().to_string() << ":" << http.port() << metrics_ready
+            << std::endl;
 
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     warren::broker::log_info("signal {}: shutting down", signal);
     admin.shutdown();
+    metrics.shutdown();
     broker.shutdown();
     stop_when_drained(io, broker, 100);
   });

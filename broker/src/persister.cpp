@@ -174,8 +174,17 @@ void Persister::submit() {
   wake_.notify_all();
 }
 
-void Persister::completed(std::vector<std::function<void()>> completions) {
+void WriteLatency::record(double seconds) {
+  ++count;
+  sum_seconds += seconds;
+  for (std::size_t i = 0; i < kBucketSeconds.size(); ++i) {
+    if (seconds <= kBucketSeconds[i]) ++at_most[i];
+  }
+}
+
+void Persister::completed(std::vector<std::function<void()>> completions, double write_seconds) {
   in_flight_ = false;
+  write_latency_.record(write_seconds);
   for (auto& done : completions)
     done();
   submit();
@@ -229,6 +238,7 @@ void Persister::run() {
     lock.unlock();
 
     bool failed_before = false;
+    const auto started = std::chrono::steady_clock::now();
     for (;;) {
       const storage::Status status = write(batch);
       if (status.ok()) break;
@@ -252,8 +262,10 @@ void Persister::run() {
       }
     }
     if (failed_before) report("");
-    asio::post(io_, [this, completions = std::move(batch.completions)]() mutable {
-      completed(std::move(completions));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    asio::post(io_, [this, seconds, completions = std::move(batch.completions)]() mutable {
+      completed(std::move(completions), seconds);
     });
 
     lock.lock();

@@ -17,6 +17,7 @@
 // publishers) and nothing after it completes, so no confirm is sent for data
 // that is not stored. Service resumes by itself when a retry succeeds.
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <cstdint>
@@ -31,6 +32,17 @@
 #include "warren/storage/stores.hpp"
 
 namespace warren::broker {
+
+// How long batch writes took (one RocksDB write and sync each, retries
+// included), as a histogram for the metrics. Broker thread only.
+struct WriteLatency {
+  static constexpr std::array<double, 10> kBucketSeconds{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                         0.025,  0.05,  0.1,    0.25,  1.0};
+  std::array<std::uint64_t, kBucketSeconds.size()> at_most{};  // cumulative, as Prometheus
+  std::uint64_t count = 0;
+  double sum_seconds = 0;
+  void record(double seconds);
+};
 
 class Persister {
  public:
@@ -73,6 +85,7 @@ class Persister {
   // after some work tells whether the work wrote anything.
   std::uint64_t ops_added() const { return ops_added_; }
   bool failing() const { return failing_; }
+  const WriteLatency& write_latency() const { return write_latency_; }
   // Numbers the open batch; it grows by one each time a batch is handed to
   // the writer.
   std::uint64_t open_batch_id() const { return open_batch_id_; }
@@ -120,7 +133,7 @@ class Persister {
   void added();
   void schedule_submit();
   void submit();
-  void completed(std::vector<std::function<void()>> completions);
+  void completed(std::vector<std::function<void()>> completions, double write_seconds);
   void run();
   storage::Status write(Batch& batch);
   void report(std::string error);
@@ -140,6 +153,7 @@ class Persister {
   bool submit_posted_ = false;
   bool in_flight_ = false;
   bool failing_ = false;
+  WriteLatency write_latency_;
 
   // Shared with the writer thread.
   std::mutex mutex_;

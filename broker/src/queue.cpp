@@ -299,7 +299,7 @@ bool Queue::would_overflow(const Message& message) const {
 void Queue::drop_head_over_limit() {
   while (!ready_.empty() && over_limit()) {
     Entry entry = pop_ready_front();
-    dead_letter(entry.message, "maxlen");
+    dead_letter(entry.message, DeathReason::kMaxlen);
     discard_stored(entry.seq, *entry.message);
   }
 }
@@ -317,7 +317,7 @@ bool Queue::publish(MessagePtr message) {
   if (overflow_ != Overflow::kDropHead && would_overflow(*entry.message)) {
     // reject-publish(-dlx): this queue refuses the message; the publisher
     // gets a nack under confirms.
-    if (overflow_ == Overflow::kRejectPublishDlx) dead_letter(entry.message, "maxlen");
+    if (overflow_ == Overflow::kRejectPublishDlx) dead_letter(entry.message, DeathReason::kMaxlen);
     return false;
   }
   const bool to_region = paged_count_ > 0;
@@ -364,7 +364,7 @@ void Queue::expire_head() {
   for (;;) {
     while (!ready_.empty() && ready_.front().expires_at <= now) {
       Entry entry = pop_ready_front();
-      dead_letter(entry.message, "expired");
+      dead_letter(entry.message, DeathReason::kExpired);
       discard_stored(entry.seq, *entry.message);
     }
     // Expired through the in-memory part of a paged queue (a wait queue with
@@ -409,7 +409,7 @@ void Queue::expire_indexed(std::chrono::steady_clock::time_point now) {
   ready_ = std::move(kept);
   for (Entry& entry : expired) {
     ready_bytes_ -= entry.message->body.size();
-    dead_letter(entry.message, "expired");
+    dead_letter(entry.message, DeathReason::kExpired);
     discard_stored(entry.seq, *entry.message);
   }
 }
@@ -433,16 +433,51 @@ void Queue::arm_expiry_timer() {
   });
 }
 
-void Queue::dead_letter(const MessagePtr& message, std::string_view reason) {
-  if (dead_letter_exchange_ && !deleted_) {
-    vhost_.dead_letter(*this, *message, reason, *dead_letter_exchange_, dead_letter_routing_key_);
+void QueueStats::add_counters(const QueueStats& other) {
+  publish += other.publish;
+  deliver += other.deliver;
+  deliver_no_ack += other.deliver_no_ack;
+  get += other.get;
+  get_no_ack += other.get_no_ack;
+  get_empty += other.get_empty;
+  ack += other.ack;
+  redeliver += other.redeliver;
+  for (std::size_t i = 0; i < kDeathReasonCount; ++i) {
+    dead_lettered[i] += other.dead_lettered[i];
+    dropped[i] += other.dropped[i];
   }
+}
+
+std::string_view death_reason_name(DeathReason reason) {
+  switch (reason) {
+    case DeathReason::kRejected:
+      return "rejected";
+    case DeathReason::kExpired:
+      return "expired";
+    case DeathReason::kMaxlen:
+      return "maxlen";
+    case DeathReason::kDeliveryLimit:
+      return "delivery_limit";
+  }
+  return "rejected";
+}
+
+void Queue::dead_letter(const MessagePtr& message, DeathReason reason) {
+  if (deleted_) return;
+  const auto index = static_cast<std::size_t>(reason);
+  if (!dead_letter_exchange_) {
+    ++stats_.dropped[index];
+    return;
+  }
+  ++stats_.dead_lettered[index];
+  vhost_.dead_letter(*this, *message, death_reason_name(reason), *dead_letter_exchange_,
+                     dead_letter_routing_key_);
 }
 
 void Queue::requeue(Entry entry) {
   if (deleted_) return;
   if (delivery_limit_ && entry.delivery_count > *delivery_limit_) {
-    dead_letter(entry.message, "delivery_limit");
+    dead_letter(entry.message, DeathReason::kDeliveryLimit);
     discard_stored(entry.seq, *entry.message);
     return;
   }
@@ -638,9 +673,9 @@ void Queue::schedule_trim() {
 void Queue::maybe_page_in() {
   while (paged_count_ > 0 && !deleted_ && ready_.size() * 2 <= g_paging.messages &&
          ready_bytes_ * 2 <= g_paging.bytes) {
-    const std::uint64_t before = paged_count_;
+    const std::uint64_t before = paged_count_, from_before = page_from_;
     page_in();
-    if (paged_count_ == before) {
+    if (paged_count_ == before && page_from_ == from_before) {
       // Nothing found: the count disagrees with the store. Try again once
       // the writes under way are done, rather than spin.
       if (!page_in_requested_) {
@@ -670,6 +705,7 @@ void Queue::page_in() {
   for (auto& stored : chunk) {
     page_from_ = stored.seq + 1;
     if (waiting_in_region_.erase(stored.seq) > 0) continue;  // waiting, already in memory
+    if (removed_from_region_.erase(stored.seq) > 0) continue;
     auto decoded = decode_stored_message(stored.bytes);
     const std::uint64_t size = decoded ? decoded->message->body.size() : 0;
     paged_count_ = paged_count_ > 0 ? paged_count_ - 1 : 0;
@@ -690,8 +726,7 @@ void Queue::page_in() {
     entry.message = std::move(decoded->message);
     entry.seq = stored.seq;
     entry.expires_at = decoded->expires_at;
-    entry.redelivered =
-        stored.seq < first_seq_this_run_ && (!restored_clean_ || stored.seq <= delivered_upto_);
+    entry.redelivered = redelivered_after_restart(stored.seq);
     if (entry.expires_at != std::chrono::steady_clock::time_point::max()) may_expire_ = true;
     ready_bytes_ += size;
     ready_.push_back(std::move(entry));
@@ -700,6 +735,7 @@ void Queue::page_in() {
   // past it, the messages still on their way are in memory.
   while (!unwritten_region_.empty() && unwritten_region_.front().seq < page_from_)
     unwritten_region_.pop_front();
+  std::erase_if(removed_from_region_, [this](std::uint64_t seq) { return seq < page_from_; });
   if (chunk.empty()) {
     for (std::size_t n = 0; n < kPageInChunk && !unwritten_region_.empty(); ++n) {
       Entry entry = std::move(unwritten_region_.front());
@@ -736,6 +772,52 @@ void Queue::browse(std::size_t offset, const std::function<bool(const Entry&)>& 
   for (std::size_t i = offset; i < ready_.size(); ++i) {
     if (!visit(ready_[i])) return;
   }
+  if (paged_count_ == 0) return;
+  offset -= std::min(offset, ready_.size());
+  auto visit_from = [&](const Entry& e) {
+    if (offset > 0) {
+      --offset;
+      return true;
+    }
+    return visit(e);
+  };
+  // The store holds a prefix of the region; past it, what is still being
+  // written is in memory.
+  const std::uint64_t unwritten_from = unwritten_region_.empty()
+                                           ? std::numeric_limits<std::uint64_t>::max()
+                                           : unwritten_region_.front().seq;
+  constexpr std::size_t kBrowseChunk = 256;  // browsing stops early; page_in reads more
+  std::uint64_t from = page_from_;
+  std::vector<storage::StoredMessage> chunk;
+  while (from < unwritten_from) {
+    chunk.clear();
+    const storage::Status status = store_->messages().read(id_, from, kBrowseChunk, chunk);
+    if (!status.ok()) {
+      log_error("queue '{}': browsing paged messages failed: {}", name_, status.to_string());
+      return;
+    }
+    for (const auto& stored : chunk) {
+      if (stored.seq >= unwritten_from) break;
+      from = stored.seq + 1;
+      if (auto entry = region_entry(stored.seq, stored.bytes); entry && !visit_from(*entry)) return;
+    }
+    if (chunk.size() < kBrowseChunk) break;
+  }
+  for (const Entry& e : unwritten_region_) {
+    if (e.seq >= from && !visit_from(e)) return;
+  }
+}
+
+std::optional<Queue::Entry> Queue::region_entry(std::uint64_t seq, std::string_view bytes) const {
+  if (waiting_in_region_.contains(seq) || removed_from_region_.contains(seq)) return std::nullopt;
+  auto decoded = decode_stored_message(bytes);
+  if (!decoded || (decoded->transient && seq < first_seq_this_run_)) return std::nullopt;
+  Entry entry;
+  entry.message = std::move(decoded->message);
+  entry.seq = seq;
+  entry.expires_at = decoded->expires_at;
+  entry.redelivered = redelivered_after_restart(seq);
+  return entry;
 }
 
 void Queue::browse_waiting(
@@ -764,13 +846,51 @@ bool Queue::release_waiting(std::uint64_t seq) {
   return true;
 }
 
+std::optional<Queue::Entry> Queue::find_ready(std::uint64_t seq) const {
+  auto it =
+      std::find_if(ready_.begin(), ready_.end(), [seq](const Entry& e) { return e.seq == seq; });
+  if (it != ready_.end()) return *it;
+  if (paged_count_ == 0 || seq < page_from_ || deleted_) return std::nullopt;
+  auto unwritten = std::lower_bound(unwritten_region_.begin(), unwritten_region_.end(), seq,
+                                    [](const Entry& e, std::uint64_t s) { return e.seq < s; });
+  if (unwritten != unwritten_region_.end() && unwritten->seq == seq) return *unwritten;
+  std::vector<storage::StoredMessage> found;
+  if (!store_->messages().read(id_, seq, 1, found).ok() || found.empty() ||
+      found.front().seq != seq) {
+    return std::nullopt;
+  }
+  return region_entry(seq, found.front().bytes);
+}
+
 bool Queue::remove_ready(std::uint64_t seq, Entry* out) {
   auto it =
       std::find_if(ready_.begin(), ready_.end(), [seq](const Entry& e) { return e.seq == seq; });
-  if (it == ready_.end()) return false;
-  ready_bytes_ -= it->message->body.size();
-  *out = std::move(*it);
-  ready_.erase(it);
+  if (it != ready_.end()) {
+    ready_bytes_ -= it->message->body.size();
+    *out = std::move(*it);
+    ready_.erase(it);
+    return true;
+  }
+  auto found = find_ready(seq);
+  if (!found) return false;
+  *out = std::move(*found);
+  auto unwritten = std::lower_bound(unwritten_region_.begin(), unwritten_region_.end(), seq,
+                                    [](const Entry& e, std::uint64_t s) { return e.seq < s; });
+  if (unwritten != unwritten_region_.end() && unwritten->seq == seq) {
+    unwritten_region_.erase(unwritten);
+  }
+  removed_from_region_.insert(seq);
+  const std::uint64_t size = out->message->body.size();
+  paged_count_ = paged_count_ > 0 ? paged_count_ - 1 : 0;
+  paged_bytes_ = paged_bytes_ > size ? paged_bytes_ - size : 0;
+  if (!stores(*out->message)) {
+    // A transient message stored only to keep its place: the caller's
+    // discard_stored() would leave it there.
+    store_->remove(id_, seq);
+    --stored_count_;
+    stored_bytes_ -= size;
+    write_state();
+  }
   return true;
 }
 
@@ -806,6 +926,7 @@ std::size_t Queue::purge() {
   paged_count_ = 0;
   paged_bytes_ = 0;
   unwritten_region_.clear();
+  removed_from_region_.clear();
   ready_.clear();
   ready_bytes_ = 0;
   expiry_index_.clear();

@@ -16,6 +16,7 @@
 // and dropped at the next start). See docs/ARCHITECTURE.md.
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -44,6 +45,11 @@ struct QueueStateRecord;
 std::uint64_t allocate_queue_id();
 void reserve_queue_ids(std::uint64_t highest_used);
 
+// Why a message left its queue unacked: the x-death "reason".
+enum class DeathReason : std::uint8_t { kRejected, kExpired, kMaxlen, kDeliveryLimit };
+inline constexpr std::size_t kDeathReasonCount = 4;
+std::string_view death_reason_name(DeathReason reason);
+
 // Cumulative message counters, for the admin API's message_stats and metrics.
 // Plain increments on the broker thread.
 struct QueueStats {
@@ -55,9 +61,21 @@ struct QueueStats {
   std::uint64_t get_empty = 0;
   std::uint64_t ack = 0;
   std::uint64_t redeliver = 0;  // deliveries and gets with redelivered set
+  // Messages that died here (DeathReason order): sent to the queue's
+  // dead-letter exchange, or dropped for want of one.
+  std::array<std::uint64_t, kDeathReasonCount> dead_lettered{};
+  std::array<std::uint64_t, kDeathReasonCount> dropped{};
+  // Adds `other`'s counters (not its samples): totals over queues.
+  void add_counters(const QueueStats& other);
+  std::uint64_t dead_lettered_total() const {
+    std::uint64_t total = 0;
+    for (std::uint64_t n : dead_lettered)
+      total += n;
+    return total;
+  }
   // The last rate sample the admin API took (it computes rates from two).
   struct Sample {
-    std::uint64_t publish = 0, deliver_get = 0, ack = 0, redeliver = 0;
+    std::uint64_t publish = 0, deliver_get = 0, ack = 0, redeliver = 0, dead_lettered = 0;
     std::int64_t at_ms = 0;  // steady clock; 0: none yet
   };
   Sample sample, previous;
@@ -177,12 +195,20 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // --- inspection for the admin API's DLQ tooling (a narrow window on the
   // ready list, so its representation can change behind it).
   // Visits ready messages in delivery order from position `offset` until
-  // `visit` returns false. Changes nothing (no redelivered flag, no counts,
-  // no reordering).
+  // `visit` returns false, reading the paged region from the store as it
+  // goes. Changes nothing (no redelivered flag, no counts, no reordering).
   void browse(std::size_t offset, const std::function<bool(const Entry&)>& visit) const;
-  // Takes the ready message with sequence `seq` out of the queue; false when
-  // there is none. The caller settles it (discard_stored, requeue or publish elsewhere).
+  // Takes the ready message with sequence `seq` out of the queue (from the
+  // paged region too); false when there is none. The caller settles it:
+  // discard_stored, or publish elsewhere and discard_stored (never requeue:
+  // one from the paged region is still in the store).
   bool remove_ready(std::uint64_t seq, Entry* out);
+  // The ready message with sequence `seq` (a copy), without taking it.
+  std::optional<Entry> find_ready(std::uint64_t seq) const;
+  // Whether publish() would refuse `message` (x-overflow reject-publish*).
+  bool refuses(const Message& message) const {
+    return overflow_ != Overflow::kDropHead && would_overflow(message);
+  }
   // Visits messages waiting to be retried in due-time order (with their
   // Unix due time in ms) from position `offset` until `visit` returns false.
   // Changes nothing.
@@ -196,7 +222,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::size_t purge();
   // A message left the queue for good (rejected, expired): it goes to the
   // dead-letter exchange if the queue has one, else it is dropped.
-  void dead_letter(const MessagePtr& message, std::string_view reason);
+  void dead_letter(const MessagePtr& message, DeathReason reason);
   // Drops (dead-letters) expired messages at the head.
   void expire_head();
   // The queue was used (declared, basic.get): restarts its x-expires lease.
@@ -236,6 +262,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   Entry pop_ready_front();
   bool over_limit() const;
   bool would_overflow(const Message& message) const;
+  // A message of the paged region as read from the store (browse,
+  // remove_ready): nullopt for what page_in() skips.
+  std::optional<Entry> region_entry(std::uint64_t seq, std::string_view bytes) const;
+  bool redelivered_after_restart(std::uint64_t seq) const {
+    return seq < first_seq_this_run_ && (!restored_clean_ || seq <= delivered_upto_);
+  }
   // drop-head: dead-letters (reason maxlen) from the head until within limits.
   void drop_head_over_limit();
 
@@ -296,6 +328,9 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::uint64_t first_seq_this_run_ = 0;
   bool restored_clean_ = true;
   std::unordered_set<std::uint64_t> waiting_in_region_;
+  // Taken out of the paged region by remove_ready(): the store may still
+  // hold them until the removal is written, so reads skip them.
+  std::unordered_set<std::uint64_t> removed_from_region_;
   // x-delayed-retry-*: which returns wait, and for how long.
   enum class RetryType { kDisabled, kAll, kFailed, kReturned };
   RetryType retry_type_ = RetryType::kDisabled;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 
 #include "admin/handlers.hpp"
@@ -268,6 +269,11 @@ std::vector<std::uint64_t> selected_ids(const json& body, const broker::Queue& q
 // `count_redrive`), then removes it from `from`. False when `to` refused it
 // (x-overflow reject-publish): then it stays where it was.
 bool move_one(broker::Queue& from, std::uint64_t id, broker::Queue& to, bool count_redrive) {
+  // Checked before taking it: a refused publish would dead-letter a copy
+  // (reject-publish-dlx), and a message taken from the paged region could
+  // not be requeued into memory (the store still holds it).
+  const auto peeked = from.find_ready(id);
+  if (!peeked || to.refuses(*peeked->message)) return false;
   broker::Queue::Entry entry;
   if (!from.remove_ready(id, &entry)) return false;
   broker::MessagePtr message = entry.message;
@@ -281,10 +287,7 @@ bool move_one(broker::Queue& from, std::uint64_t id, broker::Queue& to, bool cou
     p.headers = std::move(headers);
     message = broker::copy_with_properties(*message, p);
   }
-  if (!to.publish(message)) {
-    from.requeue(std::move(entry));  // back to its place, unchanged but for the flag
-    return false;
-  }
+  to.publish(message);
   from.discard_stored(entry.seq, *entry.message);
   return true;
 }
@@ -348,7 +351,7 @@ struct Redrive {
   std::string error;
   std::int64_t started_at = 0, finished_at = 0;
   std::unique_ptr<boost::asio::steady_timer> timer;
-  std::vector<std::uint64_t> pending;  // ids still to move, in order
+  std::deque<std::uint64_t> pending;  // ids still to move, in order
 };
 
 class Redrives {
@@ -373,7 +376,8 @@ class Redrives {
     }
     json selection = body;
     if (!body.contains("ids")) selection["all"] = true;  // no ids: all, or all that match
-    task->pending = selected_ids(selection, *t.queue);
+    for (std::uint64_t id : selected_ids(selection, *t.queue))
+      task->pending.push_back(id);
     task->total = task->pending.size();
     task->started_at = now_ms();
     task->timer = std::make_unique<boost::asio::steady_timer>(broker_.io());
@@ -449,17 +453,15 @@ class Redrives {
     std::vector<std::shared_ptr<broker::Queue>> touched;
     while (done < budget && !t.pending.empty()) {
       const std::uint64_t msg_id = t.pending.front();
-      t.pending.erase(t.pending.begin());
+      t.pending.pop_front();
       ++done;
       std::string dest_name = t.only_to;
       if (dest_name.empty()) {
-        source->browse(0, [&](const broker::Queue::Entry& e) {
-          if (e.seq != msg_id) return true;
+        if (const auto e = source->find_ready(msg_id)) {
           protocol::BasicProperties p;
-          protocol::decode_properties(e.message->properties, p);
+          protocol::decode_properties(e->message->properties, p);
           dest_name = table_string(first_death(p), "queue");
-          return false;
-        });
+        }
       }
       auto dest = dest_name.empty() ? nullptr : vhost->find_queue(dest_name);
       if (!dest || dest == source || !move_one(*source, msg_id, *dest, true)) {

@@ -2,6 +2,7 @@
 // and the small endpoints the web UI and rabbitmqadmin probe.
 
 #include <filesystem>
+#include <map>
 
 #include "admin/dead_letter_targets.hpp"
 #include "admin/handlers.hpp"
@@ -29,15 +30,21 @@ json exchange_types() {
   return types;
 }
 
+// Per user: the last two samples of the message totals, for the rates.
+// Broker thread only.
+std::map<std::string, broker::QueueStats> overview_history;
+
 Response overview(broker::Broker& broker, Request& request) {
   const broker::User& user = *request.user;
-  std::uint64_t ready = 0, unacked = 0, waiting = 0, queues = 0, exchanges = 0, consumers = 0;
+  std::uint64_t ready = 0, unacked = 0, waiting = 0, queues = 0, exchanges = 0, consumers = 0,
+                delayed = 0;
   // Warren's own: the queues that receive dead letters, their depth, and the
   // messages they have received (the web console charts the rate).
   std::uint64_t dlq_count = 0, dlq_messages = 0, dlq_received = 0;
   broker::QueueStats totals;
   for (const auto& [name, vhost] : broker.vhosts()) {
     if (!can_see_vhost(broker, user, name)) continue;
+    if (broker.delayed() != nullptr) delayed += broker.delayed()->pending_in(name);
     exchanges += vhost->exchange_count();
     for (const auto& [target, sources] : dead_letter_targets(*vhost).sources) {
       auto q = vhost->find_queue(target);
@@ -52,15 +59,7 @@ Response overview(broker::Broker& broker, Request& request) {
       unacked += q->unacked_count();
       waiting += q->waiting_count();
       consumers += q->consumer_count();
-      const auto& s = q->stats();
-      totals.publish += s.publish;
-      totals.deliver += s.deliver;
-      totals.deliver_no_ack += s.deliver_no_ack;
-      totals.get += s.get;
-      totals.get_no_ack += s.get_no_ack;
-      totals.get_empty += s.get_empty;
-      totals.ack += s.ack;
-      totals.redeliver += s.redeliver;
+      totals.add_counters(q->stats());
     }
   }
   std::uint64_t connections = 0, channels = 0;
@@ -71,11 +70,13 @@ Response overview(broker::Broker& broker, Request& request) {
     for (const auto& ch : c->channels())
       channels += ch != nullptr ? 1 : 0;
   }
+  // Rates come from this user's previous samples of the totals (users see
+  // different vhosts, so their totals differ).
+  broker::QueueStats& history = overview_history[user.name];
+  totals.sample = history.sample;
+  totals.previous = history.previous;
   json stats = message_stats_json(totals);
-  // The totals object is rebuilt per request, so it has no rate history.
-  for (auto it = stats.begin(); it != stats.end(); ++it) {
-    if (it->is_object()) (*it)["rate"] = 0.0;
-  }
+  history = totals;
   const auto& config = broker.config();
   const auto amqp = broker.amqp_endpoint();
   json body{
@@ -106,9 +107,9 @@ Response overview(broker::Broker& broker, Request& request) {
                              {"consumers", consumers}}},
       {"dead_letter_queues",
        json{{"queues", dlq_count}, {"messages", dlq_messages}, {"received", dlq_received}}},
-      // Warren: messages of x-delayed-message exchanges waiting to be routed, in every vhost
-      // (DelayedMessages keeps one count; a count per vhost would mean reading them all).
-      {"delayed_messages", broker.delayed() != nullptr ? broker.delayed()->pending() : 0},
+      // Warren: messages of x-delayed-message exchanges waiting to be routed, in the vhosts the
+      // user sees.
+      {"delayed_messages", delayed},
       {"listeners", json::array({json{{"node", kNodeName},
                                       {"protocol", "amqp"},
                                       {"ip_address", config.bind},

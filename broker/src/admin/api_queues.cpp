@@ -207,7 +207,7 @@ Response get_messages(broker::Broker& broker, Request& r) {
         break;
       case Mode::kRejectRequeueFalse:
         // As Channel::settle_one: the dead-lettered copy and the removal together.
-        queue->dead_letter(entry.message, "rejected");
+        queue->dead_letter(entry.message, broker::DeathReason::kRejected);
         queue->discard_stored(entry.seq, *entry.message);
         break;
       case Mode::kAckRequeueTrue:  // a nack with requeue: a return, not a failure

@@ -141,8 +141,17 @@ std::string delayed_id(const broker::DelayedMessages::Listed& m) {
   return std::to_string(m.due_unix_ms) + "-" + std::to_string(m.id);
 }
 
-Response delayed_total(broker::Broker& broker, Request&) {
-  return json_response(json{{"delayed_messages", delayed_of(broker).pending()}});
+Response delayed_total(broker::Broker& broker, Request& r) {
+  const broker::DelayedMessages& delayed = delayed_of(broker);
+  std::uint64_t total = 0;
+  json per_vhost = json::object();
+  for (const auto& [name, vhost] : broker.vhosts()) {
+    if (!can_see_vhost(broker, *r.user, name)) continue;
+    const std::uint64_t n = delayed.pending_in(name);
+    per_vhost[name] = n;
+    total += n;
+  }
+  return json_response(json{{"delayed_messages", total}, {"vhosts", std::move(per_vhost)}});
 }
 
 Response list_delayed(broker::Broker& broker, Request& r) {
@@ -176,7 +185,7 @@ Response list_delayed(broker::Broker& broker, Request& r) {
     items.push_back(std::move(j));
   }
   return json_response(json{{"vhost", vhost.name()},
-                            {"delayed_messages", delayed.pending()},
+                            {"delayed_messages", delayed.pending_in(vhost.name())},
                             {"offset", page.offset},
                             {"limit", page.limit},
                             {"next_offset", next ? json(*next) : json(nullptr)},
@@ -198,23 +207,10 @@ Response cancel_delayed(broker::Broker& broker, Request& r) {
                     "no delayed message " + text + " in vhost '" + vhost.name() +
                         "'; it may have been routed or cancelled already"};
   };
-  // The permission names the exchange, which only the message knows: find it, in due-time
-  // order, stopping past its due time. This reads what is due before it, as listing up to its
-  // page did.
-  constexpr std::size_t kChunk = 500;
-  std::optional<std::string> exchange;
-  for (std::size_t offset = 0; !exchange; offset += kChunk) {
-    auto chunk = delayed.list(vhost.name(), offset, kChunk);
-    for (const auto& m : chunk) {
-      if (static_cast<std::uint64_t>(m.due_unix_ms) > due) throw missing();
-      if (static_cast<std::uint64_t>(m.due_unix_ms) == due && m.id == id) {
-        exchange = m.message->exchange;
-        break;
-      }
-    }
-    if (!exchange && chunk.size() < kChunk) throw missing();
-  }
-  require_permission(broker, r, vhost.name(), Permit::kRead, *exchange);
+  // The permission names the exchange, which only the message knows.
+  const auto found = delayed.find(vhost.name(), due, id);
+  if (!found) throw missing();
+  require_permission(broker, r, vhost.name(), Permit::kRead, found->message->exchange);
   if (!delayed.cancel(vhost.name(), due, id)) throw missing();
   return no_content();
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "admin/handlers.hpp"
@@ -14,6 +15,8 @@
 #include "channel.hpp"
 #include "connection.hpp"
 #include "message.hpp"
+#include "persister.hpp"
+#include "queue.hpp"
 #include "vhost.hpp"
 
 namespace warren::admin {
@@ -36,6 +39,22 @@ std::string escape_label(const std::string& v) {
   return out;
 }
 
+// Sum of the regular files' sizes under `dir` (a few hundred RocksDB files;
+// cheap next to the per-queue series).
+std::uint64_t directory_bytes(const std::string& dir) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (auto i = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && i != std::filesystem::recursive_directory_iterator(); i.increment(ec)) {
+    std::error_code size_ec;
+    if (i->is_regular_file(size_ec)) {
+      const auto size = i->file_size(size_ec);
+      if (!size_ec) total += size;
+    }
+  }
+  return total;
+}
+
 struct Family {
   const char* name;
   const char* type;
@@ -45,6 +64,40 @@ struct Family {
 void header(fmt::memory_buffer& out, const Family& f) {
   fmt::format_to(std::back_inserter(out), "# TYPE {} {}\n# HELP {} {}\n", f.name, f.type, f.name,
                  f.help);
+}
+
+// The data dir's size and free space, and how long storage writes take.
+void storage_metrics(broker::Broker& broker, fmt::memory_buffer& out) {
+  auto it = std::back_inserter(out);
+  std::error_code ec;
+  const auto space = std::filesystem::space(broker.config().data_dir, ec);
+  if (!ec) {
+    header(out, {"rabbitmq_disk_space_available_bytes", "gauge", "Disk space available in bytes"});
+    fmt::format_to(it, "rabbitmq_disk_space_available_bytes {}\n", space.available);
+  }
+  header(out, {"rabbitmq_disk_space_available_limit_bytes", "gauge",
+               "Free disk space low-watermark in bytes"});
+  fmt::format_to(it, "rabbitmq_disk_space_available_limit_bytes {}\n",
+                 broker.config().disk_free_limit);
+  header(out, {"rabbitmq_alarms_free_disk_space_watermark", "gauge",
+               "Is 1 if free disk space watermark alarm is in effect"});
+  fmt::format_to(it, "rabbitmq_alarms_free_disk_space_watermark {}\n",
+                 broker.storage_alarm() ? 1 : 0);
+  header(out, {"warren_storage_bytes", "gauge", "Bytes in the data directory (RocksDB files)"});
+  fmt::format_to(it, "warren_storage_bytes {}\n", directory_bytes(broker.config().data_dir));
+  const broker::Persister* persister = broker.persister();
+  if (persister == nullptr) return;
+  const broker::WriteLatency& w = persister->write_latency();
+  header(out, {"warren_storage_write_seconds", "histogram",
+               "Time to write (and sync) one batch of storage operations"});
+  for (std::size_t i = 0; i < w.kBucketSeconds.size(); ++i) {
+    fmt::format_to(it, "warren_storage_write_seconds_bucket{{le=\"{}\"}} {}\n", w.kBucketSeconds[i],
+                   w.at_most[i]);
+  }
+  fmt::format_to(it,
+                 "warren_storage_write_seconds_bucket{{le=\"+Inf\"}} {}\n"
+                 "warren_storage_write_seconds_sum {}\nwarren_storage_write_seconds_count {}\n",
+                 w.count, w.sum_seconds, w.count);
 }
 
 Response metrics(broker::Broker& broker) {
@@ -67,14 +120,7 @@ Response metrics(broker::Broker& broker) {
     for (const auto& [qname, q] : vhost->queues()) {
       ++queues;
       consumers += q->consumer_count();
-      const auto& s = q->stats();
-      total.publish += s.publish;
-      total.deliver += s.deliver;
-      total.deliver_no_ack += s.deliver_no_ack;
-      total.get += s.get;
-      total.get_no_ack += s.get_no_ack;
-      total.ack += s.ack;
-      total.redeliver += s.redeliver;
+      total.add_counters(q->stats());
       rows.push_back(
           Row{fmt::format("vhost=\"{}\",queue=\"{}\"", escape_label(vname), escape_label(qname)),
               q.get()});
@@ -120,6 +166,24 @@ Response metrics(broker::Broker& broker) {
          "Total number of messages acknowledged by consumers"},
         total.ack);
 
+  // As rabbitmq_prometheus 3.10+: dead-lettered messages by reason, with the
+  // strategy label. Warren's dead-lettering is atomic with the removal from
+  // the source queue (at least once); without a DLX the message is dropped
+  // ("disabled").
+  for (std::size_t i = 0; i < broker::kDeathReasonCount; ++i) {
+    const auto reason = broker::death_reason_name(static_cast<broker::DeathReason>(i));
+    const std::string name = fmt::format("rabbitmq_global_messages_dead_lettered_{}_total", reason);
+    const std::string help =
+        fmt::format("Total number of messages dead-lettered due to {}", reason);
+    header(out, {name.c_str(), "counter", help.c_str()});
+    fmt::format_to(
+        it,
+        "{}{{queue_type=\"rabbit_classic_queue\",dead_letter_strategy=\"at_least_once\"}} {}\n"
+        "{}{{queue_type=\"rabbit_classic_queue\",dead_letter_strategy=\"disabled\"}} {}\n",
+        name, total.dead_lettered[i], name, total.dropped[i]);
+  }
+  storage_metrics(broker, out);
+
   auto per_queue = [&](const Family& f, auto value) {
     header(out, f);
     for (const Row& row : rows)
@@ -150,6 +214,9 @@ Response metrics(broker::Broker& broker) {
             [](const broker::Queue& q) { return q.stats().redeliver; });
   per_queue({"rabbitmq_queue_messages_acked_total", "counter", "Messages acknowledged"},
             [](const broker::Queue& q) { return q.stats().ack; });
+  per_queue({"warren_queue_messages_dead_lettered_total", "counter",
+             "Messages that died in the queue and went to its dead-letter exchange"},
+            [](const broker::Queue& q) { return q.stats().dead_lettered_total(); });
 
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -53,20 +53,26 @@ http::response<http::string_body> to_http(Response r, unsigned version, bool kee
 
 }  // namespace
 
-AdminServer::AdminServer(broker::Broker& broker, ServerLimits limits)
+AdminServer::AdminServer(broker::Broker& broker, ServerRole role, ServerLimits limits)
     : broker_(broker),
+      role_(role),
       limits_(limits),
       acceptor_(broker.io()),
       router_(broker),
       console_(broker.config().console_dir) {
-  add_all_routes(router_, broker_);
+  if (role == ServerRole::kAdmin) {
+    add_all_routes(router_, broker_);
+  } else {
+    add_metrics_routes(router_, broker_);
+  }
 }
 
 AdminServer::~AdminServer() = default;
 
 void AdminServer::listen() {
   const auto& config = broker_.config();
-  tcp::endpoint endpoint(asio::ip::make_address(config.bind), config.http_port);
+  tcp::endpoint endpoint(asio::ip::make_address(config.bind),
+                         role_ == ServerRole::kAdmin ? config.http_port : config.metrics_port);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -161,7 +167,7 @@ asio::awaitable<void> AdminServer::session(tcp::socket socket) {
     Response response;
     if (!parse_target(request.target, &request.segments, &request.query)) {
       response = error_response(bad_request("malformed request target"));
-    } else if (auto file = console_.serve(request)) {
+    } else if (auto file = role_ == ServerRole::kAdmin ? console_.serve(request) : std::nullopt) {
       response = std::move(*file);
     } else {
       response = router_.handle(request);

@@ -28,14 +28,20 @@ struct ServerLimits {
   std::size_t max_clients = 1000;  // more are refused (closed) at accept
 };
 
+// What a listener serves: the whole API and the console (the HTTP port), or
+// only GET /metrics (the metrics port, as rabbitmq_prometheus's 15692).
+enum class ServerRole { kAdmin, kMetrics };
+
 class AdminServer {
  public:
-  AdminServer(broker::Broker& broker, ServerLimits limits = {});
+  AdminServer(broker::Broker& broker, ServerRole role = ServerRole::kAdmin,
+              ServerLimits limits = {});
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
 
-  // Binds config().bind : config().http_port; throws on failure (start-up).
+  // Binds config().bind : config().http_port (or metrics_port); throws on
+  // failure (start-up).
   void listen();
   boost::asio::ip::tcp::endpoint endpoint() const;
   // Stops accepting and closes every client socket.
@@ -48,6 +54,7 @@ class AdminServer {
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
 
   broker::Broker& broker_;
+  ServerRole role_;
   ServerLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
   Router router_;

@@ -50,8 +50,12 @@ json exchange_json(const broker::VHost& vhost, const broker::Exchange& x) {
 json message_stats_json(broker::QueueStats& s) {
   using Sample = broker::QueueStats::Sample;
   const std::int64_t now = steady_ms();
-  const Sample current{s.publish, s.deliver + s.deliver_no_ack + s.get + s.get_no_ack, s.ack,
-                       s.redeliver, now};
+  const Sample current{s.publish,
+                       s.deliver + s.deliver_no_ack + s.get + s.get_no_ack,
+                       s.ack,
+                       s.redeliver,
+                       s.dead_lettered_total(),
+                       now};
   if (s.sample.at_ms == 0) {
     s.sample = current;
     s.previous = current;
@@ -79,6 +83,8 @@ json message_stats_json(broker::QueueStats& s) {
   put("deliver_get", current.deliver_get, r(current.deliver_get, s.previous.deliver_get));
   put("ack", s.ack, r(current.ack, s.previous.ack));
   put("redeliver", s.redeliver, r(current.redeliver, s.previous.redeliver));
+  // Warren: messages that died here and went to the dead-letter exchange.
+  put("dead_lettered", current.dead_lettered, r(current.dead_lettered, s.previous.dead_lettered));
   return j;
 }
 

@@ -35,6 +35,7 @@ class Broker:
 
     def start(self, timeout=30):
         args = [self.binary, "--bind", "127.0.0.1", "--amqp-port", "0", "--http-port", "0",
+                "--metrics-port", "0",
                 "--data-dir", self.data_dir, *self.extra_args]
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, bufsize=0)
@@ -69,6 +70,8 @@ class Broker:
         self.port = int(port)
         # The admin HTTP API, "HOST:PORT" (tests use helpers_http.Api on it).
         self.http = fields.get("http")
+        # Prometheus /metrics alone, "HOST:PORT".
+        self.metrics = fields.get("metrics")
         return self
 
     def url(self, user="guest", password="guest", vhost="/"):

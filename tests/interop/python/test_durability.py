@@ -372,10 +372,16 @@ def test_delayed_messages_survive_a_kill_and_come_when_due(restartable):
     c = connect(b)
     ch = c.channel()
     assert ch.basic_get("dq")[0] is None
+    # The counts (total and per vhost) come back from the timeline's state record.
+    from helpers_http import Api
+    api = Api(b.http)
+    assert api.get("/api/delayed")[1] == {"delayed_messages": 2, "vhosts": {"/": 2}}
     first = get_eventually(ch, "dq", auto_ack=True, what="the first delayed message")
     assert time.monotonic() - t0 >= 2.5 and first[2] == b"2500"
     second = get_eventually(ch, "dq", auto_ack=True, what="the second delayed message")
     assert time.monotonic() - t0 >= 4.0 and second[2] == b"4000"
+    assert api.get("/api/delayed")[1] == {"delayed_messages": 0, "vhosts": {"/": 0}}
+    api.close()
     # Routed once: nothing comes again after another restart (a clean one: an ack just before
     # a kill -9 may be lost, and the message then comes back, as at-least-once allows).
     b = restartable.restart()

@@ -174,3 +174,57 @@ def test_a_paged_wait_queue_expires_everything_on_time_into_its_dlx(restartable)
     assert got == list(range(200))
     assert ch.queue_declare("pwait", passive=True).method.message_count == 0
     c.close()
+
+
+def test_dlq_tools_see_and_take_from_the_paged_region(restartable):
+    """Browse, read one, delete and move reach the messages that wait in the store only, and
+    what they take out of the paged region never comes back (not from the store, not after a
+    restart)."""
+    b = restartable(WINDOW)
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("dlqp", durable=True)
+    ch.queue_declare("moved", durable=True)
+    publish_numbers(ch, "dlqp", range(100))
+    publish_numbers(ch, "dlqp", range(100, 110), props=TRANSIENT)
+    api = Api(b.http)
+    assert api.ok("GET", "/api/queues/%2F/dlqp")["messages_paged_out"] == 100
+
+    def browse_all(queue):
+        items, offset = [], 0
+        while offset is not None:
+            page = api.ok("GET", "/api/queues/%%2F/%s/messages?offset=%d&limit=37" % (queue, offset))
+            items += page["items"]
+            offset = page["next_offset"]
+        return items
+
+    items = browse_all("dlqp")
+    assert [int(i["payload"]) for i in items] == list(range(110))
+    ids = {int(i["payload"]): i["id"] for i in items}
+    # A filter and one message by id, deep in the paged region.
+    found = api.ok("GET", "/api/queues/%2F/dlqp/messages?contains=77")["items"]
+    assert [i["payload"] for i in found] == ["77"]
+    assert api.ok("GET", "/api/queues/%%2F/dlqp/messages/%d" % ids[88])["payload"] == "88"
+    # Delete some from the region (a transient one too) and move others out of it.
+    assert api.ok("POST", "/api/queues/%2F/dlqp/messages/delete",
+                  {"ids": [ids[50], ids[51], ids[105]]}) == {"deleted": 3}
+    assert api.ok("POST", "/api/queues/%2F/dlqp/messages/move",
+                  {"ids": [ids[n] for n in (60, 99, 108)], "to": "moved"}) == {
+        "moved": 3, "not_moved": 0}
+    gone = {50, 51, 105, 60, 99, 108}
+    expected = [n for n in range(110) if n not in gone]
+    q = api.ok("GET", "/api/queues/%2F/dlqp")
+    assert q["messages_ready"] == len(expected)
+    assert [int(i["payload"]) for i in browse_all("dlqp")] == expected
+    assert [int(i["payload"]) for i in browse_all("moved")] == [60, 99, 108]
+    # Consumed, the queue gives exactly the rest, once each, in order.
+    c.close()
+    b = restartable.restart()
+    api.close()
+    c = connect(b)
+    ch = c.channel()
+    # The transient ones are gone after the restart (108 moved was transient too).
+    assert [int(body) for body in bodies(get_all(ch, "dlqp"))] == [n for n in expected if n < 100]
+    assert [int(body) for body in bodies(get_all(ch, "moved"))] == [60, 99]
+    c.close()
