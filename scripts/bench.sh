@@ -22,7 +22,7 @@ mkdir -p "$(dirname "$AMQPBENCH_BIN")"
 [ -x "$AMQPBENCH_BIN" ] || "$shared/amqpbench/build.sh" >/dev/null
 
 "$shared/amqpbench/brokers.sh" start rabbitmq
-"$repo/build/release/broker/warren" --bind 127.0.0.1 --amqp-port 5680 --http-port 0 \
+"$repo/build/release/broker/warren" --bind 127.0.0.1 --amqp-port 5680 --http-port 0 --metrics-port 0 \
   --data-dir "$out/data" --log-level warning >"$out/warren.stdout" 2>"$out/warren.log" &
 warren_pid=$!
 trap 'kill $warren_pid 2>/dev/null || true' EXIT

@@ -114,7 +114,7 @@ peers() {
   [ -f "$SHARED/peers/run.sh" ] || { echo "missing $SHARED/peers/run.sh"; return 1; }
   dir=$(mktemp -d "${TMPDIR:-/tmp}/warren-peers-$suite.XXXXXX")
   mkdir -p "$dir/data"
-  "$bin" --bind 127.0.0.1 --amqp-port 0 --http-port 0 --data-dir "$dir/data" \
+  "$bin" --bind 127.0.0.1 --amqp-port 0 --http-port 0 --metrics-port 0 --data-dir "$dir/data" \
     >"$dir/stdout" 2>"$dir/broker.log" &
   pid=$!
   # Readiness signal: the stdout line "warren ready amqp=HOST:PORT [http=HOST:PORT]".

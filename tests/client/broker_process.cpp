@@ -75,8 +75,9 @@ void BrokerProcess::restart() {
 void BrokerProcess::start(std::uint16_t port) {
   const std::string bin = broker_binary();
   std::vector<std::string> args{
-      bin,           "--bind", "127.0.0.1",  "--amqp-port", std::to_string(port),
-      "--http-port", "0",      "--data-dir", data_dir_};
+      bin,           "--bind", "127.0.0.1",      "--amqp-port", std::to_string(port),
+      "--http-port", "0",      "--metrics-port", "0",           "--data-dir",
+      data_dir_};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   // Restarting on the same port can race the old socket's teardown: retry.
   for (int attempt = 0; attempt < 50; ++attempt) {

@@ -59,7 +59,7 @@ class Broker {
     this.keepData = false;
     this.logPath = path.join(this.dataDir, 'broker.log');
     const log = fs.openSync(this.logPath, 'a');
-    const args = ['--bind', '127.0.0.1', '--amqp-port', '0', '--http-port', '0',
+    const args = ['--bind', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--metrics-port', '0',
       '--data-dir', this.dataDir, ...this.extraArgs];
     const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', log] });
     this.proc = proc;
