@@ -141,6 +141,7 @@ void Broker::put_user(User user) {
 bool Broker::delete_user(std::string_view name) {
   auto it = users_.find(name);
   if (it == users_.end()) return false;
+  ++permissions_generation_;
   std::erase_if(permissions_, [&](const auto& p) {
     if (p.first.second != name) return false;
     forget_permissions(p.first.first, p.first.second);
@@ -154,11 +155,13 @@ bool Broker::delete_user(std::string_view name) {
 void Broker::set_permissions(const std::string& vhost, const std::string& user,
                              Permission permission) {
   record_permissions(vhost, user, permission);
+  ++permissions_generation_;
   permissions_.insert_or_assign(PermissionKey{vhost, user}, std::move(permission));
 }
 
 bool Broker::clear_permissions(const std::string& vhost, const std::string& user) {
   forget_permissions(vhost, user);
+  ++permissions_generation_;
   return permissions_.erase(PermissionKey{vhost, user}) > 0;
 }
 
@@ -191,6 +194,7 @@ bool Broker::delete_vhost(std::string_view name) {
   vhost->delete_all_queues();
   vhost->forget_definitions();
   forget_vhost(std::string(name));
+  ++permissions_generation_;
   std::erase_if(permissions_, [&](const auto& p) {
     if (p.first.first != name) return false;
     forget_permissions(p.first.first, p.first.second);

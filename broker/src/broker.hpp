@@ -90,6 +90,8 @@ class Broker {
   // False when there were none.
   bool clear_permissions(const std::string& vhost, const std::string& user);
   const Permission* find_permissions(std::string_view vhost, std::string_view user) const;
+  // Grows whenever any permission changes (channels cache their last check).
+  std::uint64_t permissions_generation() const { return permissions_generation_; }
   using PermissionKey = std::pair<std::string, std::string>;  // vhost, user
   const std::map<PermissionKey, Permission>& permissions() const { return permissions_; }
   // Creates the vhost (false when it existed: then only its metadata changes).
@@ -126,6 +128,7 @@ class Broker {
   std::map<std::string, std::unique_ptr<VHost>, std::less<>> vhosts_;
   std::map<std::string, User, std::less<>> users_;
   std::map<PermissionKey, Permission> permissions_;
+  std::uint64_t permissions_generation_ = 1;
   std::map<std::string, VHostMetadata, std::less<>> vhost_metadata_;
   // Deleted vhosts stay allocated while closing connections and channels
   // holding their queues may still refer to them.

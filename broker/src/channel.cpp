@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "broker.hpp"
 #include "connection.hpp"
 #include "delayed_messages.hpp"
 #include "deliver_frame.hpp"
@@ -103,9 +104,41 @@ MaybeError Channel::on(const m::ChannelFlowOk&) {
   return std::nullopt;
 }
 
+// ---------------------------------------------------------------- access
+
+MaybeError Channel::check_access(Permit permit, std::string_view kind, std::string_view name) {
+  const Broker& broker = connection_.broker();
+  const bool publish = permit == Permit::kWrite && kind == "exchange";
+  if (publish && writable_generation_ == broker.permissions_generation() &&
+      name == writable_exchange_) {
+    return std::nullopt;
+  }
+  const Permission* p = broker.find_permissions(vhost().name(), connection_.user());
+  if (p == nullptr || !permits(*p, permit, name)) {
+    return amqp_error(kAccessRefused, "access to {} '{}' in vhost '{}' refused for user '{}'", kind,
+                      name.empty() && kind == "exchange" ? "amq.default" : name, vhost().name(),
+                      connection_.user());
+  }
+  if (publish) {
+    writable_generation_ = broker.permissions_generation();
+    writable_exchange_ = name;
+  }
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------- exchanges
 
 MaybeError Channel::on(const m::ExchangeDeclare& d) {
+  if (!d.passive) {
+    if (auto err = check_access(Permit::kConfigure, "exchange", d.exchange)) return err;
+    // As RabbitMQ: an alternate exchange needs read on this one and write
+    // on the alternate.
+    if (const auto* ae = protocol::find_field(d.arguments, "alternate-exchange");
+        ae != nullptr && ae->as_string() != nullptr) {
+      if (auto err = check_access(Permit::kRead, "exchange", d.exchange)) return err;
+      if (auto err = check_access(Permit::kWrite, "exchange", *ae->as_string())) return err;
+    }
+  }
   const Exchange* exchange = nullptr;
   ExchangeDeclare spec{d.exchange,    d.type,     d.passive,  d.durable,
                        d.auto_delete, d.internal, d.arguments};
@@ -115,12 +148,15 @@ MaybeError Channel::on(const m::ExchangeDeclare& d) {
 }
 
 MaybeError Channel::on(const m::ExchangeDelete& d) {
+  if (auto err = check_access(Permit::kConfigure, "exchange", d.exchange)) return err;
   if (auto err = vhost().delete_exchange(d.exchange, d.if_unused)) return err;
   if (!d.no_wait) send(m::ExchangeDeleteOk{});
   return std::nullopt;
 }
 
 MaybeError Channel::on(const m::ExchangeBind& b) {
+  if (auto err = check_access(Permit::kWrite, "exchange", b.destination)) return err;
+  if (auto err = check_access(Permit::kRead, "exchange", b.source)) return err;
   BindingSpec spec{b.source, b.destination, routing::DestinationKind::kExchange, b.routing_key,
                    b.arguments};
   if (auto err = vhost().bind(spec, &connection_)) return err;
@@ -129,6 +165,8 @@ MaybeError Channel::on(const m::ExchangeBind& b) {
 }
 
 MaybeError Channel::on(const m::ExchangeUnbind& b) {
+  if (auto err = check_access(Permit::kWrite, "exchange", b.destination)) return err;
+  if (auto err = check_access(Permit::kRead, "exchange", b.source)) return err;
   BindingSpec spec{b.source, b.destination, routing::DestinationKind::kExchange, b.routing_key,
                    b.arguments};
   if (auto err = vhost().unbind(spec, &connection_)) return err;
@@ -149,6 +187,19 @@ MaybeError Channel::resolve_queue(const std::string& name, std::shared_ptr<Queue
 }
 
 MaybeError Channel::on(const m::QueueDeclare& d) {
+  if (!d.passive) {
+    // A server-named queue is checked as "amq.gen-" (RabbitMQ checks the
+    // generated name, which starts so).
+    const std::string_view name = d.queue.empty() ? std::string_view("amq.gen-") : d.queue;
+    if (auto err = check_access(Permit::kConfigure, "queue", name)) return err;
+    // As RabbitMQ: dead-lettering needs read on the queue and write on the
+    // dead-letter exchange.
+    if (const auto* dlx = protocol::find_field(d.arguments, "x-dead-letter-exchange");
+        dlx != nullptr && dlx->as_string() != nullptr) {
+      if (auto err = check_access(Permit::kRead, "queue", name)) return err;
+      if (auto err = check_access(Permit::kWrite, "exchange", *dlx->as_string())) return err;
+    }
+  }
   std::shared_ptr<Queue> queue;
   QueueDeclare spec{d.queue, d.passive,
                     QueueOptions{d.durable, d.exclusive, d.auto_delete, d.arguments}};
@@ -165,6 +216,8 @@ MaybeError Channel::on(const m::QueueBind& b) {
   std::string queue = b.queue.empty() ? last_queue_ : b.queue;
   std::string key = (b.queue.empty() && b.routing_key.empty()) ? last_queue_ : b.routing_key;
   if (queue.empty()) return amqp_error(kNotFound, "no previously declared queue");
+  if (auto err = check_access(Permit::kWrite, "queue", queue)) return err;
+  if (auto err = check_access(Permit::kRead, "exchange", b.exchange)) return err;
   BindingSpec spec{b.exchange, queue, routing::DestinationKind::kQueue, key, b.arguments};
   if (auto err = vhost().bind(spec, &connection_)) return err;
   if (!b.no_wait) send(m::QueueBindOk{});
@@ -174,6 +227,8 @@ MaybeError Channel::on(const m::QueueBind& b) {
 MaybeError Channel::on(const m::QueueUnbind& b) {
   std::string queue = b.queue.empty() ? last_queue_ : b.queue;
   if (queue.empty()) return amqp_error(kNotFound, "no previously declared queue");
+  if (auto err = check_access(Permit::kWrite, "queue", queue)) return err;
+  if (auto err = check_access(Permit::kRead, "exchange", b.exchange)) return err;
   BindingSpec spec{b.exchange, queue, routing::DestinationKind::kQueue, b.routing_key, b.arguments};
   if (auto err = vhost().unbind(spec, &connection_)) return err;
   send(m::QueueUnbindOk{});
@@ -182,6 +237,9 @@ MaybeError Channel::on(const m::QueueUnbind& b) {
 
 MaybeError Channel::on(const m::QueuePurge& p) {
   std::shared_ptr<Queue> queue;
+  if (auto err = check_access(Permit::kRead, "queue", p.queue.empty() ? last_queue_ : p.queue)) {
+    return err;
+  }
   if (auto err = resolve_queue(p.queue, &queue)) return err;
   std::size_t n = queue->purge();
   if (!p.no_wait) send(m::QueuePurgeOk{static_cast<std::uint32_t>(n)});
@@ -191,6 +249,7 @@ MaybeError Channel::on(const m::QueuePurge& p) {
 MaybeError Channel::on(const m::QueueDelete& d) {
   std::shared_ptr<Queue> queue;
   std::string name = d.queue.empty() ? last_queue_ : d.queue;
+  if (auto err = check_access(Permit::kConfigure, "queue", name)) return err;
   if (vhost().find_queue(name) == nullptr) {
     // Deleting a queue that does not exist succeeds, as in RabbitMQ.
     if (!d.no_wait) send(m::QueueDeleteOk{0});
@@ -229,6 +288,9 @@ MaybeError Channel::on(const m::BasicQos& q) {
 
 MaybeError Channel::on(const m::BasicConsume& c) {
   if (c.queue == kReplyToQueue) return consume_replies(c);
+  if (auto err = check_access(Permit::kRead, "queue", c.queue.empty() ? last_queue_ : c.queue)) {
+    return err;
+  }
   std::shared_ptr<Queue> queue;
   if (auto err = resolve_queue(c.queue, &queue)) return err;
   std::string tag = c.consumer_tag.empty() ? generated_consumer_tag() : c.consumer_tag;
@@ -374,6 +436,9 @@ void Channel::deliver(Consumer& consumer, Queue& queue, Queue::Entry entry) {
 }
 
 MaybeError Channel::on(const m::BasicGet& g) {
+  if (auto err = check_access(Permit::kRead, "queue", g.queue.empty() ? last_queue_ : g.queue)) {
+    return err;
+  }
   std::shared_ptr<Queue> queue;
   if (auto err = resolve_queue(g.queue, &queue)) return err;
   Queue::Entry entry;
@@ -621,6 +686,9 @@ MaybeError Channel::publish_complete() {
   pending->persistent = delivery_mode_of(pending->properties) == 2;
   pending->account();
   MessagePtr message = std::move(pending);
+  if (auto err = check_access(Permit::kWrite, "exchange", message->exchange)) {
+    return with_method<m::BasicPublish>(std::move(*err));
+  }
   const Exchange* exchange = vhost().find_exchange(message->exchange);
   if (exchange == nullptr) {
     return with_method<m::BasicPublish>(vhost().no_exchange(message->exchange));

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "access.hpp"
 #include "amqp_error.hpp"
 #include "consumer.hpp"
 #include "message.hpp"
@@ -146,6 +147,9 @@ class Channel {
   // The queue named in a method, or the last one declared on the channel
   // when the name is empty (as the spec says).
   MaybeError resolve_queue(const std::string& name, std::shared_ptr<Queue>* out);
+  // 403 ACCESS_REFUSED unless the user's permission in this vhost grants
+  // `permit` on the resource (kind "exchange" or "queue"), as RabbitMQ.
+  MaybeError check_access(Permit permit, std::string_view kind, std::string_view name);
   MaybeError publish_complete();
   MaybeError inspect_properties(Message& message);
   // Direct reply-to (direct_reply_to.cpp).
@@ -188,6 +192,10 @@ class Channel {
   std::uint16_t consumer_prefetch_ = 0;  // basic.qos global=false
   std::uint16_t channel_prefetch_ = 0;   // basic.qos global=true
   std::string last_queue_;
+  // The last exchange a publish was allowed to write to, and the
+  // permissions generation of that check (publishes skip the regex).
+  std::string writable_exchange_;
+  std::uint64_t writable_generation_ = 0;
 
   // Publisher confirms.
   bool confirm_mode_ = false;

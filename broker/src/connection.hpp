@@ -58,6 +58,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   VHost& vhost() { return *vhost_; }
   bool consumer_cancel_notify() const { return consumer_cancel_notify_; }
   const std::string& user() const { return user_; }
+  Broker& broker() const { return broker_; }
   const std::string& peer() const { return peer_; }
 
   // Read-only state for the admin API's listings.

@@ -1,7 +1,6 @@
 #include "admin/auth.hpp"
 
-#include <boost/regex.hpp>
-
+#include "access.hpp"
 #include "broker.hpp"
 #include "password.hpp"
 
@@ -13,18 +12,6 @@ bool has_any(const broker::User& user, std::initializer_list<std::string_view> t
   for (auto tag : tags)
     if (user.has_tag(tag)) return true;
   return false;
-}
-
-// As rabbit_access_control: re:run(Name, Regex) -- a search, so a regex
-// must anchor itself ("^amq\\." ...) to restrict.
-bool regex_allows(const std::string& pattern, std::string_view name) {
-  if (pattern.empty()) return false;  // "" grants nothing, as RabbitMQ
-  try {
-    boost::regex re(pattern, boost::regex::perl);
-    return boost::regex_search(name.begin(), name.end(), re);
-  } catch (const boost::regex_error&) {
-    return false;
-  }
 }
 
 }  // namespace
@@ -109,11 +96,7 @@ void require_permission(const broker::Broker& broker, const Request& request,
                         std::string_view vhost, Permit permit, std::string_view resource) {
   const broker::Permission* p = broker.find_permissions(vhost, request.user->name);
   if (p == nullptr) throw not_authorised("User not authorised to access virtual host");
-  const std::string& pattern =
-      permit == Permit::kConfigure ? p->configure : (permit == Permit::kWrite ? p->write : p->read);
-  if (!regex_allows(pattern, resource.empty() ? std::string_view("amq.default") : resource)) {
-    throw not_authorised("Access refused.");
-  }
+  if (!broker::permits(*p, permit, resource)) throw not_authorised("Access refused.");
 }
 
 }  // namespace warren::admin

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "access.hpp"
 #include "admin/api.hpp"
 
 namespace warren::broker {
@@ -40,7 +41,7 @@ void require_vhost_access(const broker::Broker& broker, const Request& request,
 void require_vhost_visible(const broker::Broker& broker, const Request& request,
                            std::string_view vhost);
 
-enum class Permit { kConfigure, kWrite, kRead };
+using broker::Permit;
 // Throws 401 "Access refused." unless the user's regex for `permit` in the
 // vhost matches the resource name (RabbitMQ: queue/exchange names; the
 // default exchange counts as "amq.default").
