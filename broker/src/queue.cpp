@@ -338,6 +338,7 @@ bool Queue::publish(MessagePtr message) {
     unwritten_region_.push_back(std::move(entry));
     schedule_trim();
     if (ready_.empty() && !consumers_.empty()) dispatch();
+    if (may_expire_) arm_expiry_timer();  // its own TTL may be the earliest
     return true;
   }
   ready_bytes_ += entry.message->body.size();
@@ -401,14 +402,28 @@ void Queue::expire_indexed(std::chrono::steady_clock::time_point now) {
   std::vector<Entry> expired;
   for (Entry& entry : ready_) {
     if (due.contains(entry.seq) && entry.expires_at <= now) {
+      due.erase(entry.seq);
+      ready_bytes_ -= entry.message->body.size();
       expired.push_back(std::move(entry));
     } else {
       kept.push_back(std::move(entry));
     }
   }
   ready_ = std::move(kept);
+  // The rest may wait in the paged region: taken out of it one by one (a
+  // point read each), in queue order.
+  if (paged_count_ > 0) {
+    std::vector<std::uint64_t> paged;
+    for (std::uint64_t seq : due) {
+      if (seq >= page_from_) paged.push_back(seq);
+    }
+    std::sort(paged.begin(), paged.end());
+    for (std::uint64_t seq : paged) {
+      Entry entry;
+      if (remove_ready(seq, &entry)) expired.push_back(std::move(entry));
+    }
+  }
   for (Entry& entry : expired) {
-    ready_bytes_ -= entry.message->body.size();
     dead_letter(entry.message, DeathReason::kExpired);
     discard_stored(entry.seq, *entry.message);
   }

@@ -228,3 +228,33 @@ def test_dlq_tools_see_and_take_from_the_paged_region(restartable):
     assert [int(body) for body in bodies(get_all(ch, "dlqp"))] == [n for n in expected if n < 100]
     assert [int(body) for body in bodies(get_all(ch, "moved"))] == [60, 99]
     c.close()
+
+
+def test_a_message_ttl_expires_on_time_in_the_paged_region(restartable):
+    """A message with its own short TTL behind a paged-out backlog is dead-lettered when it
+    expires, not when it reaches the head."""
+    import time
+    import pika
+    b = restartable(WINDOW)
+    c = connect(b)
+    ch = c.channel()
+    ch.queue_declare("ttl-dlq", durable=True)
+    ch.queue_declare("ttlp", durable=True, arguments={
+        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "ttl-dlq"})
+    publish_numbers(ch, "ttlp", range(100))
+    ch.basic_publish("", "ttlp", b"short", properties=pika.BasicProperties(
+        delivery_mode=2, expiration="300"))
+    publish_numbers(ch, "ttlp", range(100, 110))
+    api = Api(b.http)
+    assert api.ok("GET", "/api/queues/%2F/ttlp")["messages_paged_out"] == 101
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and \
+            api.ok("GET", "/api/queues/%2F/ttl-dlq")["messages"] == 0:
+        time.sleep(0.1)
+    dead = get_all(ch, "ttl-dlq")
+    assert bodies(dead) == [b"short"]
+    assert dead[0][1].headers["x-death"][0]["reason"] == "expired"
+    assert api.ok("GET", "/api/queues/%2F/ttlp")["messages"] == 110
+    api.close()
+    assert [int(body) for body in bodies(get_all(ch, "ttlp"))] == list(range(110))
+    c.close()
