@@ -738,16 +738,7 @@ bool Channel::route_and_enqueue(const Exchange& exchange, MessagePtr message, bo
       return true;
     }
   }
-  const std::vector<std::string> extra_keys = take_sender_selected_keys(message);
-  vhost().route(exchange, message->routing_key, message->properties, route_scratch_);
-  for (const std::string& key : extra_keys) {
-    vhost().route(exchange, key, message->properties, cc_scratch_);
-    for (Queue* q : cc_scratch_) {
-      if (std::find(route_scratch_.begin(), route_scratch_.end(), q) == route_scratch_.end()) {
-        route_scratch_.push_back(q);
-      }
-    }
-  }
+  vhost().route_message(exchange, message, route_scratch_);
   if (route_scratch_.empty()) {
     if (mandatory) send_return(*message, protocol::kNoRoute, "NO_ROUTE");
     return true;

@@ -225,7 +225,6 @@ class Channel {
   std::string reply_token_;
 
   std::vector<Queue*> route_scratch_;
-  std::vector<Queue*> cc_scratch_;  // routes of CC/BCC keys
   protocol::Bytes properties_scratch_;
   std::vector<std::shared_ptr<Queue>> touched_queues_;
 };

@@ -214,7 +214,7 @@ void DelayedMessages::route(Held& held) {
     return;
   }
   std::vector<Queue*> targets;
-  vhost->route(*exchange, held.message->routing_key, held.message->properties, targets);
+  vhost->route_message(*exchange, held.message, targets);
   if (targets.empty()) {
     // mandatory, as SEMANTICS.md: returned only when unroutable now.
     if (held.channel != nullptr && !held.channel_alive.expired()) {

@@ -522,6 +522,20 @@ MaybeError VHost::unbind(const BindingSpec& spec, const Connection* requester) {
   return std::nullopt;
 }
 
+void VHost::route_message(const Exchange& exchange, MessagePtr& message,
+                          std::vector<Queue*>& queues_out) {
+  const std::vector<std::string> extra_keys = take_sender_selected_keys(message);
+  route(exchange, message->routing_key, message->properties, queues_out);
+  for (const std::string& key : extra_keys) {
+    route(exchange, key, message->properties, cc_scratch_);
+    for (Queue* q : cc_scratch_) {
+      if (std::find(queues_out.begin(), queues_out.end(), q) == queues_out.end()) {
+        queues_out.push_back(q);
+      }
+    }
+  }
+}
+
 void VHost::route(const Exchange& exchange, std::string_view routing_key,
                   const protocol::Bytes& encoded_properties, std::vector<Queue*>& queues_out) {
   queues_out.clear();

@@ -153,6 +153,10 @@ class VHost {
   // Fills `queues_out` with the queues a message reaches from `exchange`.
   void route(const Exchange& exchange, std::string_view routing_key,
              const protocol::Bytes& encoded_properties, std::vector<Queue*>& queues_out);
+  // The same for a message as published: its routing key and its CC and BCC
+  // keys (sender-selected distribution; `message` loses its BCC header).
+  void route_message(const Exchange& exchange, MessagePtr& message,
+                     std::vector<Queue*>& queues_out);
 
  private:
   std::uint64_t exchange_id(std::string_view name);
@@ -189,6 +193,7 @@ class VHost {
   // when no headers exchange has bindings.
   std::size_t headers_bindings_ = 0;
   std::vector<std::uint64_t> route_scratch_;
+  std::vector<Queue*> cc_scratch_;  // routes of CC/BCC keys
   std::unordered_map<std::string, Channel*> reply_channels_;
 };
 

@@ -149,3 +149,18 @@ def test_many_delays_through_a_tiny_memory_window_all_arrive_in_order(start_brok
     for a, b_ in zip(got, got[1:]):
         assert due[a] <= due[b_] + 60, (a, due[a], b_, due[b_])
     c.close()
+
+
+def test_cc_and_bcc_apply_when_a_delayed_message_is_routed(warren_ch, names):
+    """Sender-selected distribution works through the delay as on a direct exchange: CC and BCC
+    keys route too, and BCC never reaches a queue."""
+    ch = warren_ch
+    x = delayed_exchange(ch, names)
+    main, cc, bcc = (bound_queue(ch, names, x, key) for key in ("k", "cc-key", "bcc-key"))
+    t0 = time.monotonic()
+    ch.basic_publish(x, "k", b"fan", delayed(300, CC=["cc-key"], BCC=["bcc-key"]))
+    for q in (main, cc, bcc):
+        m, props, body = get_eventually(ch, q, auto_ack=True, what="the delayed copy in " + q)
+        assert body == b"fan" and time.monotonic() - t0 >= 0.3
+        assert props.headers["CC"] == ["cc-key"] and "BCC" not in props.headers
+        assert m.routing_key == "k"
