@@ -731,14 +731,24 @@ MaybeError Channel::publish_complete() {
 }
 
 bool Channel::route_and_enqueue(const Exchange& exchange, MessagePtr message, bool mandatory) {
-  if (exchange.delayed() && vhost().delayed() != nullptr) {
-    if (auto delay = DelayedMessages::delay_of(*message)) {
-      vhost().delayed()->add(vhost(), exchange, std::move(message), *delay,
-                             mandatory ? this : nullptr, alive_);
-      return true;
-    }
+  DelayedMessages* delayed = vhost().delayed();
+  std::optional<std::int64_t> delay;
+  if (delayed != nullptr && vhost().has_delayed_exchanges()) {
+    delay = DelayedMessages::delay_of(*message);
   }
-  vhost().route_message(exchange, message, route_scratch_);
+  if (delay && exchange.delayed()) {
+    delayed->add(vhost(), exchange, std::move(message), *delay, mandatory ? this : nullptr, alive_);
+    return true;
+  }
+  // A delayed exchange reached through a binding holds the message too, as
+  // the plugin's exchange does when it routes it.
+  vhost().route_message(exchange, message, route_scratch_, delay ? &held_scratch_ : nullptr);
+  if (delay) {
+    for (const Exchange* holder : held_scratch_) {
+      delayed->add(vhost(), *holder, message, *delay, mandatory ? this : nullptr, alive_);
+    }
+    if (route_scratch_.empty() && !held_scratch_.empty()) return true;
+  }
   if (route_scratch_.empty()) {
     if (mandatory) send_return(*message, protocol::kNoRoute, "NO_ROUTE");
     return true;

@@ -225,6 +225,7 @@ class Channel {
   std::string reply_token_;
 
   std::vector<Queue*> route_scratch_;
+  std::vector<const Exchange*> held_scratch_;  // delayed exchanges reached
   protocol::Bytes properties_scratch_;
   std::vector<std::shared_ptr<Queue>> touched_queues_;
 };

@@ -14,9 +14,28 @@ namespace warren::broker {
 
 namespace {
 
-// Delayed record, version 1: u8 version, u16 vhost length, vhost, then the
-// message record (stored_message.hpp), which carries exchange and routing key.
-constexpr std::uint8_t kRecordVersion = 1;
+// Delayed record, version 2: u8 version, u16 vhost length, vhost, u16
+// length and name of the exchange that routes it when due, then the message
+// record (stored_message.hpp), which carries its own exchange and routing
+// key. Version 1 had no routing exchange (it was the message's).
+constexpr std::uint8_t kRecordVersion = 2;
+
+void put_string16(std::string& out, const std::string& s) {
+  out.push_back(static_cast<char>((s.size() >> 8) & 0xff));
+  out.push_back(static_cast<char>(s.size() & 0xff));
+  out += s;
+}
+
+// Reads a u16-length string at `at`, advancing it; nullopt when truncated.
+std::optional<std::string> get_string16(std::string_view in, std::size_t& at) {
+  if (at + 2 > in.size()) return std::nullopt;
+  const std::size_t size =
+      (static_cast<unsigned char>(in[at]) << 8) | static_cast<unsigned char>(in[at + 1]);
+  if (at + 2 + size > in.size()) return std::nullopt;
+  std::string s(in.substr(at + 2, size));
+  at += 2 + size;
+  return s;
+}
 // State record, version 2: u8 version, u64 next id, u64 pending count, then
 // per vhost with messages waiting: u16 name length, name, u64 count.
 // (Version 1 stopped after the total.)
@@ -34,12 +53,12 @@ std::uint64_t get_u64(std::string_view in, std::size_t at) {
   return v;
 }
 
-std::string encode_record(const std::string& vhost, const Message& message) {
+std::string encode_record(const std::string& vhost, const std::string& exchange,
+                          const Message& message) {
   std::string out;
   out.push_back(static_cast<char>(kRecordVersion));
-  out.push_back(static_cast<char>((vhost.size() >> 8) & 0xff));
-  out.push_back(static_cast<char>(vhost.size() & 0xff));
-  out += vhost;
+  put_string16(out, vhost);
+  put_string16(out, exchange);
   out += encode_stored_message(message, SteadyTime::max(), !message.persistent);
   return out;
 }
@@ -139,7 +158,7 @@ void DelayedMessages::count_out(const std::string& vhost) {
   if (--it->second == 0) pending_by_vhost_.erase(it);
 }
 
-void DelayedMessages::add(const VHost& vhost, const Exchange& /*exchange*/, MessagePtr message,
+void DelayedMessages::add(const VHost& vhost, const Exchange& exchange, MessagePtr message,
                           std::int64_t delay_ms, Channel* channel,
                           std::weak_ptr<int> channel_alive) {
   if (MessagePtr rewritten = with_negated_delay(*message, delay_ms)) message = rewritten;
@@ -148,10 +167,12 @@ void DelayedMessages::add(const VHost& vhost, const Exchange& /*exchange*/, Mess
   ++pending_;
   ++pending_by_vhost_[vhost.name()];
   if (store_ != nullptr) {
-    store_->schedule(kTimeline, key.due, key.id, encode_record(vhost.name(), *message));
+    store_->schedule(kTimeline, key.due, key.id,
+                     encode_record(vhost.name(), exchange.name, *message));
     write_state();
   }
-  insert(key, Held{vhost.name(), std::move(message), channel, std::move(channel_alive)});
+  insert(key,
+         Held{vhost.name(), exchange.name, std::move(message), channel, std::move(channel_alive)});
 }
 
 void DelayedMessages::insert(const Key& key, Held held) {
@@ -206,11 +227,10 @@ void DelayedMessages::release_due() {
 
 void DelayedMessages::route(Held& held) {
   VHost* vhost = find_vhost_(held.vhost);
-  const Exchange* exchange =
-      vhost != nullptr ? vhost->find_exchange(held.message->exchange) : nullptr;
+  const Exchange* exchange = vhost != nullptr ? vhost->find_exchange(held.exchange) : nullptr;
   if (exchange == nullptr) {
-    log_debug("delayed message for missing exchange '{}' in vhost '{}' dropped",
-              held.message->exchange, held.vhost);
+    log_debug("delayed message for missing exchange '{}' in vhost '{}' dropped", held.exchange,
+              held.vhost);
     return;
   }
   std::vector<Queue*> targets;
@@ -277,16 +297,21 @@ void DelayedMessages::refill() {
 }
 
 std::optional<DelayedMessages::Held> DelayedMessages::decode(const std::string& bytes) const {
-  if (bytes.size() < 3 || static_cast<std::uint8_t>(bytes[0]) != kRecordVersion) {
-    return std::nullopt;
+  const auto version = bytes.empty() ? 0 : static_cast<std::uint8_t>(bytes[0]);
+  if (version != 1 && version != kRecordVersion) return std::nullopt;
+  std::size_t at = 1;
+  auto vhost = get_string16(bytes, at);
+  std::optional<std::string> exchange;
+  if (vhost && version == kRecordVersion) {
+    exchange = get_string16(bytes, at);
+    if (!exchange) return std::nullopt;
   }
-  const std::size_t vhost_size =
-      (static_cast<unsigned char>(bytes[1]) << 8) | static_cast<unsigned char>(bytes[2]);
-  if (bytes.size() < 3 + vhost_size) return std::nullopt;
-  auto decoded = decode_stored_message(std::string_view(bytes).substr(3 + vhost_size));
+  if (!vhost) return std::nullopt;
+  auto decoded = decode_stored_message(std::string_view(bytes).substr(at));
   if (!decoded) return std::nullopt;
   decoded->message->ttl_ms = ttl_of(*decoded->message);
-  return Held{bytes.substr(3, vhost_size), std::move(decoded->message), nullptr, {}};
+  if (!exchange) exchange = decoded->message->exchange;
+  return Held{std::move(*vhost), std::move(*exchange), std::move(decoded->message), nullptr, {}};
 }
 
 std::vector<DelayedMessages::Listed> DelayedMessages::list(const std::string& vhost,

@@ -53,7 +53,10 @@ class DelayedMessages {
   // there is none) and the first chunk of the timeline.
   void recover(const std::string* state);
 
-  // Holds `message` (published to `exchange` of `vhost`) for `delay_ms`.
+  // Holds `message` for `delay_ms`, then routes it through `exchange` of
+  // `vhost`: the exchange it was published to, or a delayed exchange it
+  // reached through an exchange-to-exchange binding (the message keeps its
+  // own exchange name, which consumers see).
   // With `mandatory`, `channel` (kept alive by `channel_alive`) gets a
   // basic.return when the message is unroutable once due.
   void add(const VHost& vhost, const Exchange& exchange, MessagePtr message, std::int64_t delay_ms,
@@ -91,6 +94,7 @@ class DelayedMessages {
   };
   struct Held {
     std::string vhost;
+    std::string exchange;  // routes it when due
     MessagePtr message;
     Channel* channel = nullptr;  // for mandatory returns
     std::weak_ptr<int> channel_alive;

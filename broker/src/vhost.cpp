@@ -97,6 +97,10 @@ void VHost::add_exchange(Exchange exchange) {
   router_.add_exchange(exchange.id,
                        routing::ExchangeTypeRegistry::builtin().create(exchange.routing_type),
                        alternate);
+  if (exchange.delayed()) {
+    router_.set_holding(exchange.id, true);
+    ++delayed_exchanges_;
+  }
   exchange_names_[exchange.id] = exchange.name;
   std::string key = exchange.name;
   exchanges_.insert_or_assign(std::move(key), std::move(exchange));
@@ -224,6 +228,7 @@ void VHost::remove_exchange(const Exchange& exchange) {
     forget_bindings_of(exchange.name, DestinationKind::kExchange);
   }
   if (exchange.routing_type == "headers") headers_bindings_ -= router_.table(id)->size();
+  if (exchange.delayed()) --delayed_exchanges_;
   router_.remove_exchange(id);
   exchange_names_.erase(id);
   exchanges_.erase(exchange.name);  // `exchange` dangles from here on
@@ -523,11 +528,18 @@ MaybeError VHost::unbind(const BindingSpec& spec, const Connection* requester) {
 }
 
 void VHost::route_message(const Exchange& exchange, MessagePtr& message,
-                          std::vector<Queue*>& queues_out) {
+                          std::vector<Queue*>& queues_out, std::vector<const Exchange*>* held_out) {
   const std::vector<std::string> extra_keys = take_sender_selected_keys(message);
-  route(exchange, message->routing_key, message->properties, queues_out);
+  route(exchange, message->routing_key, message->properties, queues_out, held_out);
   for (const std::string& key : extra_keys) {
-    route(exchange, key, message->properties, cc_scratch_);
+    route(exchange, key, message->properties, cc_scratch_, held_out ? &held_scratch_ : nullptr);
+    if (held_out != nullptr) {
+      for (const Exchange* x : held_scratch_) {
+        if (std::find(held_out->begin(), held_out->end(), x) == held_out->end()) {
+          held_out->push_back(x);
+        }
+      }
+    }
     for (Queue* q : cc_scratch_) {
       if (std::find(queues_out.begin(), queues_out.end(), q) == queues_out.end()) {
         queues_out.push_back(q);
@@ -537,17 +549,28 @@ void VHost::route_message(const Exchange& exchange, MessagePtr& message,
 }
 
 void VHost::route(const Exchange& exchange, std::string_view routing_key,
-                  const protocol::Bytes& encoded_properties, std::vector<Queue*>& queues_out) {
+                  const protocol::Bytes& encoded_properties, std::vector<Queue*>& queues_out,
+                  std::vector<const Exchange*>* held_out) {
   queues_out.clear();
+  if (held_out != nullptr) held_out->clear();
   protocol::BasicProperties props;
   const protocol::FieldTable* headers = nullptr;
   if (headers_bindings_ > 0 && protocol::decode_properties(encoded_properties, props) &&
       props.headers) {
     headers = &*props.headers;
   }
-  router_.route(exchange.id, routing_key, headers, route_scratch_);
+  const bool may_hold = held_out != nullptr && delayed_exchanges_ > 0;
+  router_.route(exchange.id, routing_key, headers, route_scratch_,
+                may_hold ? &held_ids_scratch_ : nullptr);
   for (std::uint64_t id : route_scratch_) {
     if (Queue* q = queue_by_id(id)) queues_out.push_back(q);
+  }
+  if (!may_hold) return;
+  for (std::uint64_t id : held_ids_scratch_) {
+    const std::string* name = exchange_name(id);
+    if (const Exchange* x = name != nullptr ? find_exchange(*name) : nullptr) {
+      held_out->push_back(x);
+    }
   }
 }
 

@@ -151,12 +151,18 @@ class VHost {
 
   // --- publishing
   // Fills `queues_out` with the queues a message reaches from `exchange`.
+  // With `held_out`, delayed exchanges reached through bindings are not
+  // routed through but listed there (the caller holds the message for
+  // them; see routing::Router::set_holding).
   void route(const Exchange& exchange, std::string_view routing_key,
-             const protocol::Bytes& encoded_properties, std::vector<Queue*>& queues_out);
+             const protocol::Bytes& encoded_properties, std::vector<Queue*>& queues_out,
+             std::vector<const Exchange*>* held_out = nullptr);
   // The same for a message as published: its routing key and its CC and BCC
   // keys (sender-selected distribution; `message` loses its BCC header).
-  void route_message(const Exchange& exchange, MessagePtr& message,
-                     std::vector<Queue*>& queues_out);
+  void route_message(const Exchange& exchange, MessagePtr& message, std::vector<Queue*>& queues_out,
+                     std::vector<const Exchange*>* held_out = nullptr);
+  // Whether any exchange of this vhost is an x-delayed-message one.
+  bool has_delayed_exchanges() const { return delayed_exchanges_ > 0; }
 
  private:
   std::uint64_t exchange_id(std::string_view name);
@@ -194,6 +200,9 @@ class VHost {
   std::size_t headers_bindings_ = 0;
   std::vector<std::uint64_t> route_scratch_;
   std::vector<Queue*> cc_scratch_;  // routes of CC/BCC keys
+  std::vector<const Exchange*> held_scratch_;
+  std::vector<std::uint64_t> held_ids_scratch_;
+  std::size_t delayed_exchanges_ = 0;
   std::unordered_map<std::string, Channel*> reply_channels_;
 };
 

@@ -34,6 +34,13 @@ void Router::add_exchange(std::uint64_t exchange_id, std::unique_ptr<BindingTabl
   exchanges_.insert_or_assign(exchange_id, Entry{std::move(table), alternate});
 }
 
+bool Router::set_holding(std::uint64_t exchange_id, bool holds) {
+  auto it = exchanges_.find(exchange_id);
+  if (it == exchanges_.end()) return false;
+  it->second.holds = holds;
+  return true;
+}
+
 bool Router::set_alternate(std::uint64_t exchange_id, std::optional<std::uint64_t> alternate) {
   auto it = exchanges_.find(exchange_id);
   if (it == exchanges_.end()) return false;
@@ -71,15 +78,17 @@ const BindingTable* Router::table(std::uint64_t exchange_id) const {
 }
 
 void Router::route(std::uint64_t exchange_id, std::string_view routing_key,
-                   const protocol::FieldTable* headers,
-                   std::vector<std::uint64_t>& queues_out) const {
-  route(exchange_id, std::span<const std::string_view>(&routing_key, 1), headers, queues_out);
+                   const protocol::FieldTable* headers, std::vector<std::uint64_t>& queues_out,
+                   std::vector<std::uint64_t>* held_out) const {
+  route(exchange_id, std::span<const std::string_view>(&routing_key, 1), headers, queues_out,
+        held_out);
 }
 
 void Router::route(std::uint64_t exchange_id, std::span<const std::string_view> routing_keys,
-                   const protocol::FieldTable* headers,
-                   std::vector<std::uint64_t>& queues_out) const {
+                   const protocol::FieldTable* headers, std::vector<std::uint64_t>& queues_out,
+                   std::vector<std::uint64_t>* held_out) const {
   queues_out.clear();
+  if (held_out != nullptr) held_out->clear();
   if (routing_keys.empty()) return;
   auto origin = exchanges_.find(exchange_id);
   if (origin == exchanges_.end()) return;
@@ -101,7 +110,12 @@ void Router::route(std::uint64_t exchange_id, std::span<const std::string_view> 
   auto visit = [&](std::uint64_t id) {
     if (!s.exchange_dedup.add(s.visited_exchanges, id)) return;
     auto it = exchanges_.find(id);
-    if (it != exchanges_.end()) s.pending.push_back({it->second.table.get(), it->second.alternate});
+    if (it == exchanges_.end()) return;
+    if (held_out != nullptr && it->second.holds) {
+      held_out->push_back(id);
+      return;
+    }
+    s.pending.push_back({it->second.table.get(), it->second.alternate});
   };
   s.exchange_dedup.add(s.visited_exchanges, exchange_id);
   s.pending.push_back({origin->second.table.get(), origin->second.alternate});

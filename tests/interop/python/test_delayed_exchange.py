@@ -164,3 +164,29 @@ def test_cc_and_bcc_apply_when_a_delayed_message_is_routed(warren_ch, names):
         assert body == b"fan" and time.monotonic() - t0 >= 0.3
         assert props.headers["CC"] == ["cc-key"] and "BCC" not in props.headers
         assert m.routing_key == "k"
+
+
+def test_an_exchange_bound_into_a_delayed_exchange_is_delayed_too(warren_ch, names):
+    """As the plugin (its exchange holds whatever it routes): a message that reaches a delayed
+    exchange through an exchange-to-exchange binding waits there, then goes to that exchange's
+    queues; a queue bound to the first exchange directly gets it at once. Consumers see the
+    exchange it was published to."""
+    ch = warren_ch
+    front = names.exchange()
+    ch.exchange_declare(front, "direct")
+    x = delayed_exchange(ch, names)
+    ch.exchange_bind(x, front, "k")
+    late = bound_queue(ch, names, x)
+    now = bound_queue(ch, names, front)
+    t0 = time.monotonic()
+    ch.confirm_delivery()
+    ch.basic_publish(front, "k", b"via", delayed(400), mandatory=True)
+    m, _, body = get_eventually(ch, now, auto_ack=True, what="the undelayed copy")
+    assert body == b"via" and time.monotonic() - t0 < 0.4
+    assert ch.basic_get(late)[0] is None
+    m, props, body = get_eventually(ch, late, auto_ack=True, what="the delayed copy")
+    assert time.monotonic() - t0 >= 0.4
+    assert body == b"via" and m.exchange == front and props.headers["x-delay"] == -400
+    # Without x-delay the binding routes at once.
+    ch.basic_publish(front, "k", b"plain")
+    assert get_eventually(ch, late, auto_ack=True, what="the plain message")[2] == b"plain"

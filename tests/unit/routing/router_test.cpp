@@ -350,3 +350,37 @@ TEST_CASE("router: routers route concurrently on distinct threads", "[routing][r
   CHECK(mismatches_first == 0);
   CHECK(mismatches_second == 0);
 }
+
+TEST_CASE("router: holding exchanges are reported, not routed through, when asked",
+          "[routing][router][e2e]") {
+  Router router;
+  router.add_exchange(1, make("direct"));
+  router.add_exchange(2, make("fanout"));  // holds (a delayed exchange)
+  router.add_exchange(3, make("fanout"));  // the alternate of 4, holds
+  router.add_exchange(4, make("direct"), 3);
+  bind(router, 1, exchange(2), "k");
+  bind(router, 1, queue(10), "k");
+  bind(router, 2, queue(20), "");
+  bind(router, 3, queue(30), "");
+  CHECK(router.set_holding(2, true));
+  CHECK(router.set_holding(3, true));
+  CHECK_FALSE(router.set_holding(99, true));
+
+  Ids queues, held{999};
+  router.route(1, "k", nullptr, queues, &held);
+  CHECK(sorted(queues) == Ids{10});
+  CHECK(held == Ids{2});
+  // Without `held_out` the holding flag changes nothing.
+  CHECK(route(router, 1, "k") == Ids{10, 20});
+  // The origin is always routed through, and alternates can hold too.
+  router.route(2, "any", nullptr, queues, &held);
+  CHECK(queues == Ids{20});
+  CHECK(held.empty());
+  router.route(4, "unbound", nullptr, queues, &held);
+  CHECK(queues.empty());
+  CHECK(held == Ids{3});
+  CHECK(router.set_holding(2, false));
+  router.route(1, "k", nullptr, queues, &held);
+  CHECK(sorted(queues) == Ids{10, 20});
+  CHECK(held.empty());
+}

@@ -30,6 +30,11 @@ class Router {
   // Changes or clears an exchange's alternate exchange (a policy may change
   // it at run time). Returns false when the exchange is unknown.
   bool set_alternate(std::uint64_t exchange_id, std::optional<std::uint64_t> alternate);
+  // Marks an exchange as one that holds messages instead of routing them on
+  // when it is reached from another exchange (an x-delayed-message exchange
+  // and a message with a delay): route() reports it in `held_out`. Returns
+  // false when the exchange is unknown.
+  bool set_holding(std::uint64_t exchange_id, bool holds);
   // The exchange's alternate exchange id, if it is known and has one.
   std::optional<std::uint64_t> alternate(std::uint64_t exchange_id) const;
   bool contains(std::uint64_t exchange_id) const { return exchanges_.contains(exchange_id); }
@@ -53,19 +58,26 @@ class Router {
   // An alternate exchange that is unknown is ignored. Queue order is the order
   // of discovery, which callers should not rely on. Allocation-free once the
   // thread's scratch space and `queues_out` have grown.
+  //
+  // With `held_out` (cleared first), a holding exchange reached through a
+  // binding or as an alternate is not routed through but appended to it,
+  // once; the origin exchange is always routed through.
   void route(std::uint64_t exchange_id, std::string_view routing_key,
-             const protocol::FieldTable* headers, std::vector<std::uint64_t>& queues_out) const;
+             const protocol::FieldTable* headers, std::vector<std::uint64_t>& queues_out,
+             std::vector<std::uint64_t>* held_out = nullptr) const;
   // The same for a message with several routing keys (the routing key plus
   // CC/BCC headers): each exchange matches every key before deciding whether
   // to use its alternate, as RabbitMQ does, and downstream exchanges see all
   // the keys. No keys reach nothing.
   void route(std::uint64_t exchange_id, std::span<const std::string_view> routing_keys,
-             const protocol::FieldTable* headers, std::vector<std::uint64_t>& queues_out) const;
+             const protocol::FieldTable* headers, std::vector<std::uint64_t>& queues_out,
+             std::vector<std::uint64_t>* held_out = nullptr) const;
 
  private:
   struct Entry {
     std::unique_ptr<BindingTable> table;
     std::optional<std::uint64_t> alternate;
+    bool holds = false;
   };
   std::unordered_map<std::uint64_t, Entry> exchanges_;
 };
