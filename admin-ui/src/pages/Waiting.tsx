@@ -186,7 +186,7 @@ export function DelayedPage({ vhost: routeVhost }: { vhost?: string }) {
       {page && (
         <>
           <p data-testid="delayed-count">
-            {num(page.delayed_messages)} delayed {page.delayed_messages === 1 ? 'message' : 'messages'} in all virtual hosts
+            {num(page.delayed_messages)} delayed {page.delayed_messages === 1 ? 'message' : 'messages'} in virtual host {vhostLabel(vhost)}
             {page.not_shown ? `; ${num(page.not_shown)} on this page not shown (no read permission on their exchange)` : ''}.
           </p>
           <Table

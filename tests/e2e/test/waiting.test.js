@@ -112,7 +112,7 @@ describe('retrying and delayed messages', () => {
     assert.match(texts[0], /send invoice 17/);
     assert.match(texts[1], /send invoice 18/);
     assert.match(texts[0], /in 59 min|in 1 h 0 min/);
-    await see('2 delayed messages in all virtual hosts');
+    await see('2 delayed messages in virtual host / (default)');
     await screenshot(page, 'delayed');
 
     await tableRows(page).first().getByRole('button', { name: 'Cancel delivery' }).click();
