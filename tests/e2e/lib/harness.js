@@ -18,7 +18,9 @@ export async function startBroker(extraArgs = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-e2e-'));
   const logPath = path.join(dir, 'broker.log');
   const log = fs.openSync(logPath, 'a');
-  const proc = spawn(BIN, ['--bind', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--data-dir', path.join(dir, 'data'), ...extraArgs], {
+  // Every port ephemeral (the Prometheus port, 15692 by default, too): several brokers at once.
+  const args = ['--bind', '127.0.0.1', '--amqp-port', '0', '--http-port', '0', '--metrics-port', '0', '--data-dir', path.join(dir, 'data')];
+  const proc = spawn(BIN, [...args, ...extraArgs], {
     stdio: ['ignore', 'pipe', log],
   });
   fs.closeSync(log);
