@@ -4,7 +4,9 @@
 Starts the release broker on ephemeral ports with a temp data dir (or uses --http/--amqp of a
 running broker, e.g. RabbitMQ 3.10 with the management plugin), declares N queues in one vhost
 with a message in every tenth, then times each request several times and prints the median and
-the best, with the response size.
+the best, with the response size. Meanwhile a probe publishes with confirms, one message at a time,
+on its own connection, and the last column gives the slowest confirm round trip that overlapped
+the request's runs: how long the request held up the message path.
 
     scripts/bench-admin-listing.py [--queues 10000] [--runs 5]
     scripts/bench-admin-listing.py --amqp 127.0.0.1:5674 --http 127.0.0.1:15674   # another broker
@@ -19,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import pika
@@ -34,6 +37,8 @@ REQUESTS = [
     "/api/queues",
     "/metrics",
     "/api/overview",
+    "/api/bindings",
+    "/api/definitions",
 ]
 
 
@@ -62,6 +67,37 @@ def declare(amqp, count):
         if i % 10 == 0:
             ch.basic_publish("", name, b"x" * 100)
     conn.close()
+
+
+class ConfirmProbe(threading.Thread):
+    """Publishes with confirms back to back; remembers (start, end) of each round trip."""
+
+    def __init__(self, amqp):
+        super().__init__(daemon=True)
+        host, port = amqp.rsplit(":", 1)
+        self.conn = pika.BlockingConnection(pika.ConnectionParameters(
+            host, int(port), credentials=pika.PlainCredentials("guest", "guest")))
+        self.ch = self.conn.channel()
+        self.ch.queue_declare("listing-probe", arguments={"x-max-length": 1})
+        self.ch.confirm_delivery()
+        self.trips = []
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            start = time.perf_counter()
+            self.ch.basic_publish("", "listing-probe", b"p")
+            self.trips.append((start, time.perf_counter()))
+            time.sleep(0.001)
+
+    def worst_between(self, start, end):
+        overlapping = [e - s for s, e in list(self.trips) if e >= start and s <= end]
+        return max(overlapping) if overlapping else float("nan")
+
+    def close(self):
+        self.stop.set()
+        self.join()
+        self.conn.close()
 
 
 def timed_get(address, path):
@@ -95,17 +131,28 @@ def main():
         t0 = time.perf_counter()
         declare(amqp, args.queues)
         print("declared %d queues in %.1f s" % (args.queues, time.perf_counter() - t0))
-        print("| request | median | best | response |")
-        print("|---|---|---|---|")
+        probe = ConfirmProbe(amqp)
+        probe.start()
+        time.sleep(1)
+        idle_start = time.perf_counter()
+        time.sleep(2)
+        print("confirm round trip, idle: worst %.1f ms" %
+              (probe.worst_between(idle_start, time.perf_counter()) * 1000))
+        print("| request | median | best | response | worst confirm round trip meanwhile |")
+        print("|---|---|---|---|---|")
         for path in REQUESTS:
             times, size = [], 0
+            window_start = time.perf_counter()
             for _ in range(args.runs):
                 elapsed, size = timed_get(http_addr, path)
                 times.append(elapsed)
-            print("| `GET %s` | %.3f s | %.3f s | %s |" % (
+            worst = probe.worst_between(window_start, time.perf_counter())
+            print("| `GET %s` | %.3f s | %.3f s | %s | %.1f ms |" % (
                 path, statistics.median(times), min(times),
-                "%.1f MB" % (size / 1e6) if size > 1e6 else "%d KB" % (size // 1000)))
+                "%.1f MB" % (size / 1e6) if size > 1e6 else "%d KB" % (size // 1000),
+                worst * 1000))
             sys.stdout.flush()
+        probe.close()
     finally:
         if proc:
             proc.terminate()

@@ -83,3 +83,19 @@ if [ -f "$ui/package.json" ]; then
     npm --prefix "$ui" run build --silent >/dev/null
   fi
 fi
+
+# Debian's rabbitmqadmin (a Python script shipped in the rabbitmq-server package) for the admin
+# API's tests (tests/interop/python/test_rabbitmqadmin.py), taken out of the package without
+# installing it: no Erlang, no service. Skipped when one is installed already.
+tools=$REPO/build/tools
+if [ ! -x "$tools/rabbitmqadmin" ] && ! command -v rabbitmqadmin >/dev/null 2>&1; then
+  deb_dir=$(mktemp -d)
+  if (cd "$deb_dir" && apt-get download rabbitmq-server >/dev/null 2>&1) &&
+     dpkg-deb -x "$deb_dir"/rabbitmq-server_*.deb "$deb_dir/root"; then
+    mkdir -p "$tools"
+    install -m 755 "$deb_dir/root/usr/bin/rabbitmqadmin" "$tools/rabbitmqadmin"
+  else
+    echo "setup: warning: could not fetch Debian's rabbitmq-server package for rabbitmqadmin" >&2
+  fi
+  rm -rf "$deb_dir"
+fi

@@ -45,6 +45,12 @@ Response json_response(const json& body, unsigned status) {
   return r;
 }
 
+Response finish_elsewhere(std::function<Response()> work) {
+  Response r;
+  r.finish_elsewhere = std::move(work);
+  return r;
+}
+
 Response no_content() {
   Response r;
   r.status = 204;

@@ -3,9 +3,12 @@
 // JSON error shape ({"error": ..., "reason": ...}) and the context every
 // handler gets. Handlers run on the broker thread (the HTTP server shares the
 // io_context), so they may read and change broker state directly; they must
-// stay cheap because the message path waits while they run.
+// stay cheap because the message path waits while they run. What grows with
+// the number of objects (building and serialising a listing of 10,000
+// queues) goes in Response::finish_elsewhere, which runs off that thread.
 
 #include <boost/asio/ip/tcp.hpp>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -52,7 +55,14 @@ struct Response {
   std::string body;  // JSON unless content_type says otherwise
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the server runs it on its finishing thread and sends what it
+  // returns instead (it may throw ApiError). It must use only what it
+  // captured (copies: no broker state), since the broker thread goes on.
+  std::function<Response()> finish_elsewhere;
 };
+
+// A response to be built off the broker thread from `work`'s captures.
+Response finish_elsewhere(std::function<Response()> work);
 
 // An API failure; handlers return it (or throw it from deep helpers: the
 // router catches ApiError, and nothing else, at the top of each request).

@@ -21,24 +21,50 @@ DestinationKind kind_of(const std::string& letter) {
   throw not_found();
 }
 
+// A binding copied on the broker thread (its arguments too), so that the
+// listing's JSON is built elsewhere.
+struct BindingCopy {
+  std::string vhost;
+  BindingView view;  // view.arguments is null: the copy's own `arguments` count
+  protocol::FieldTable arguments;
+};
+
 template <typename Pred>
-std::vector<json> bindings_where(const broker::VHost& vhost, Pred pred) {
-  std::vector<json> items;
+std::vector<BindingCopy> bindings_where(const broker::VHost& vhost, Pred pred) {
+  std::vector<BindingCopy> copies;
   for_each_binding(vhost, [&](const BindingView& b) {
-    if (pred(b)) items.push_back(binding_json(vhost, b));
+    if (!pred(b)) return;
+    BindingCopy copy{vhost.name(), b, *b.arguments};
+    copy.view.arguments = nullptr;
+    copies.push_back(std::move(copy));
   });
-  // Stable order: source, destination, key (the router's tables are unordered).
-  std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
-    return std::tie(a["source"].get_ref<const std::string&>(),
-                    a["destination_type"].get_ref<const std::string&>(),
-                    a["destination"].get_ref<const std::string&>(),
-                    a["properties_key"].get_ref<const std::string&>()) <
-           std::tie(b["source"].get_ref<const std::string&>(),
-                    b["destination_type"].get_ref<const std::string&>(),
-                    b["destination"].get_ref<const std::string&>(),
-                    b["properties_key"].get_ref<const std::string&>());
+  return copies;
+}
+
+// Lists the copies off the broker thread, in a stable order (vhost, source,
+// destination, key: the router's tables are unordered) unless sorted.
+Response list_bindings(const Request& r, std::vector<BindingCopy> copies) {
+  const Paging paging = parse_paging(r);
+  return finish_elsewhere([query = query_only(r), copies = std::move(copies), paging]() {
+    std::vector<json> items;
+    items.reserve(copies.size());
+    for (const BindingCopy& copy : copies) {
+      BindingView view = copy.view;
+      view.arguments = &copy.arguments;
+      items.push_back(binding_json(copy.vhost, view));
+    }
+    std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
+      auto key = [](const json& j) {
+        return std::tie(j["vhost"].get_ref<const std::string&>(),
+                        j["source"].get_ref<const std::string&>(),
+                        j["destination_type"].get_ref<const std::string&>(),
+                        j["destination"].get_ref<const std::string&>(),
+                        j["properties_key"].get_ref<const std::string&>());
+      };
+      return key(a) < key(b);
+    });
+    return filter_sort_and_finish(query, std::move(items), paging);
   });
-  return items;
 }
 
 struct Endpoints {
@@ -118,26 +144,26 @@ Response remove(broker::Broker& broker, Request& r) {
 
 void add_binding_routes(Router& router, broker::Broker& broker) {
   router.add(Verb::kGet, "/api/bindings", Access::kManagement, [&broker](Request& r) {
-    std::vector<json> items;
+    std::vector<BindingCopy> copies;
     for (const auto& [name, vhost] : broker.vhosts()) {
       if (!can_see_vhost(broker, *r.user, name)) continue;
       auto part = bindings_where(*vhost, [](const BindingView&) { return true; });
-      items.insert(items.end(), std::make_move_iterator(part.begin()),
-                   std::make_move_iterator(part.end()));
+      copies.insert(copies.end(), std::make_move_iterator(part.begin()),
+                    std::make_move_iterator(part.end()));
     }
-    return list_response(r, std::move(items));
+    return list_bindings(r, std::move(copies));
   });
   router.add(Verb::kGet, "/api/bindings/{vhost}", Access::kManagement, [&broker](Request& r) {
     broker::VHost& vhost = vhost_or_404(broker, r.param("vhost"));
     require_vhost_visible(broker, r, vhost.name());
-    return list_response(r, bindings_where(vhost, [](const BindingView&) { return true; }));
+    return list_bindings(r, bindings_where(vhost, [](const BindingView&) { return true; }));
   });
   router.add(Verb::kGet, "/api/bindings/{vhost}/e/{source}/{kind}/{destination}",
              Access::kManagement, [&broker](Request& r) {
                Endpoints e = endpoints(broker, r);
                require_vhost_visible(broker, r, e.vhost->name());
                // As RabbitMQ: missing ends just mean no bindings (200 []).
-               return list_response(r, bindings_where(*e.vhost, [&](const BindingView& b) {
+               return list_bindings(r, bindings_where(*e.vhost, [&](const BindingView& b) {
                                       return between(b, e);
                                     }));
              });
@@ -161,7 +187,7 @@ void add_binding_routes(Router& router, broker::Broker& broker) {
                require_vhost_visible(broker, r, vhost.name());
                const std::string name = amqp_exchange_name(r.param("exchange"));
                if (vhost.find_exchange(name) == nullptr) throw not_found();
-               return list_response(r, bindings_where(vhost, [&](const BindingView& b) {
+               return list_bindings(r, bindings_where(vhost, [&](const BindingView& b) {
                                       return b.source == name;
                                     }));
              });
@@ -171,7 +197,7 @@ void add_binding_routes(Router& router, broker::Broker& broker) {
                require_vhost_visible(broker, r, vhost.name());
                const std::string name = amqp_exchange_name(r.param("exchange"));
                if (vhost.find_exchange(name) == nullptr) throw not_found();
-               return list_response(r, bindings_where(vhost, [&](const BindingView& b) {
+               return list_bindings(r, bindings_where(vhost, [&](const BindingView& b) {
                                       return b.to_exchange && b.destination == name;
                                     }));
              });
@@ -181,7 +207,7 @@ void add_binding_routes(Router& router, broker::Broker& broker) {
                require_vhost_visible(broker, r, vhost.name());
                const std::string& name = r.param("queue");
                if (vhost.find_queue(name) == nullptr) throw not_found();
-               return list_response(r, bindings_where(vhost, [&](const BindingView& b) {
+               return list_bindings(r, bindings_where(vhost, [&](const BindingView& b) {
                                       return !b.to_exchange && b.destination == name;
                                     }));
              });

@@ -58,10 +58,20 @@ void export_vhost(const broker::VHost& vhost, bool with_vhost, json& out) {
         {"routing_key", b.routing_key}, {"arguments", to_json(*b.arguments)}};
     bindings.push_back(strip(std::move(j)));
   });
-  auto by_name = [](const json& a, const json& b) { return a.dump() < b.dump(); };
-  std::sort(queues.begin(), queues.end(), by_name);
-  std::sort(exchanges.begin(), exchanges.end(), by_name);
-  std::sort(bindings.begin(), bindings.end(), by_name);
+  // A stable order: by the serialised object (each serialised once).
+  auto sort_by_text = [](std::vector<json>& items) {
+    std::vector<std::pair<std::string, json>> keyed;
+    keyed.reserve(items.size());
+    for (json& j : items)
+      keyed.emplace_back(j.dump(), std::move(j));
+    std::sort(keyed.begin(), keyed.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (std::size_t i = 0; i < items.size(); ++i)
+      items[i] = std::move(keyed[i].second);
+  };
+  sort_by_text(queues);
+  sort_by_text(exchanges);
+  sort_by_text(bindings);
   for (auto& j : queues)
     out["queues"].push_back(std::move(j));
   for (auto& j : exchanges)
@@ -328,12 +338,17 @@ Response import(broker::Broker& broker, Request& r, const std::string* vhost) {
 
 void add_definition_routes(Router& router, broker::Broker& broker) {
   router.add(Verb::kGet, "/api/definitions", Access::kAdministrator, [&broker](Request& r) {
-    Response res = json_response(export_all(broker));
-    if (r.query.contains("download")) {
-      res.headers.emplace_back("content-disposition",
-                               "attachment; filename=\"" + r.query_or("download") + "\"");
-    }
-    return res;
+    std::optional<std::string> download;
+    if (r.query.contains("download")) download = r.query_or("download");
+    // Serialised off the broker thread: with 10,000 queues it is megabytes.
+    return finish_elsewhere([defs = export_all(broker), download]() {
+      Response res = json_response(defs);
+      if (download) {
+        res.headers.emplace_back("content-disposition",
+                                 "attachment; filename=\"" + *download + "\"");
+      }
+      return res;
+    });
   });
   router.add(Verb::kGet, "/api/definitions/{vhost}", Access::kAdministrator, [&broker](Request& r) {
     broker::VHost& vhost = vhost_or_404(broker, r.param("vhost"));
@@ -347,7 +362,7 @@ void add_definition_routes(Router& router, broker::Broker& broker) {
              {"exchanges", json::array()},
              {"bindings", json::array()}};
     export_vhost(vhost, false, out);
-    return json_response(out);
+    return finish_elsewhere([out = std::move(out)]() { return json_response(out); });
   });
   router.add(Verb::kPost, "/api/definitions", Access::kAdministrator,
              [&broker](Request& r) { return import(broker, r, nullptr); });

@@ -50,13 +50,14 @@ Response list_queues(const Request& r, std::vector<QueueRow> rows) {
       r, std::move(rows),
       [](const QueueRow& row) -> const std::string& { return row.second->name(); }, queue_key,
       [stats, &targets](const QueueRow& row) {
-        json j = queue_json(*row.first, *row.second, false, stats);
+        QueueView view = queue_view(*row.first, *row.second, false, stats);
         auto it = targets.find(row.first);
         if (it == targets.end())
           it = targets.emplace(row.first, dead_letter_targets(*row.first)).first;
-        j["dead_letter_target"] = it->second.is_target(row.second->name());
-        return j;
-      });
+        view.dead_letter_target = it->second.is_target(row.second->name());
+        return view;
+      },
+      [](const QueueView& view) { return queue_json(view); });
 }
 
 std::shared_ptr<broker::Queue> queue_or_404(broker::VHost& vhost, const std::string& name) {
@@ -246,7 +247,7 @@ void add_queue_routes(Router& router, broker::Broker& broker) {
     broker::VHost& vhost = vhost_or_404(broker, r.param("vhost"));
     require_vhost_visible(broker, r, vhost.name());
     auto queue = queue_or_404(vhost, r.param("queue"));
-    json j = queue_json(vhost, *queue, true);
+    json j = queue_json(queue_view(vhost, *queue, true));
     const DeadLetterTargets targets = dead_letter_targets(vhost);
     auto it = targets.sources.find(queue->name());
     j["dead_letter_target"] = it != targets.sources.end();

@@ -93,9 +93,10 @@ bool passes_name_filter(const Request& request, const std::string& name) {
     return true;
   }
   if (!truthy(request.query_or("use_regex"))) return name.find(it->second) != std::string::npos;
-  // Compiled once per pattern (handlers call this per object).
-  static std::string cached_pattern;
-  static std::optional<boost::regex> cached;
+  // Compiled once per pattern (handlers call this per object), per thread:
+  // listings filter on the broker thread and on the finishing thread.
+  thread_local std::string cached_pattern;
+  thread_local std::optional<boost::regex> cached;
   if (!cached || cached_pattern != it->second) {
     try {
       cached.emplace(it->second);
@@ -178,18 +179,14 @@ Response finish_list(const Request& request, std::vector<json> items, const Pagi
   return json_response(body);
 }
 
-Response list_response(const Request& request, std::vector<json> items) {
-  const std::size_t total = items.size();
-  // Validate paging first, as RabbitMQ does.
-  const Paging paging = parse_paging(request);
-  // As RabbitMQ, the name filter applies to paged requests only.
-  if (const std::string needle = request.query_or("name"); paging.paged && !needle.empty()) {
-    std::erase_if(items, [&](const json& item) {
-      const json* name = lookup_path(item, "name");
-      return name == nullptr || !name->is_string() ||
-             !passes_name_filter(request, name->get_ref<const std::string&>());
-    });
-  }
+Request query_only(const Request& request) {
+  Request copy;
+  copy.query = request.query;
+  return copy;
+}
+
+Response sort_and_finish(const Request& request, std::vector<json> items, const Paging& paging,
+                         std::size_t total) {
   const std::string sort = request.query_or("sort");
   if (!sort.empty()) {
     std::stable_sort(items.begin(), items.end(), [&](const json& a, const json& b) {
@@ -203,6 +200,29 @@ Response list_response(const Request& request, std::vector<json> items) {
       std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(first)),
       std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(last)));
   return finish_list(request, std::move(slice), paging, total, filtered);
+}
+
+Response filter_sort_and_finish(const Request& request, std::vector<json> items,
+                                const Paging& paging) {
+  const std::size_t total = items.size();
+  // As RabbitMQ, the name filter applies to paged requests only.
+  if (const std::string needle = request.query_or("name"); paging.paged && !needle.empty()) {
+    std::erase_if(items, [&](const json& item) {
+      const json* name = lookup_path(item, "name");
+      return name == nullptr || !name->is_string() ||
+             !passes_name_filter(request, name->get_ref<const std::string&>());
+    });
+  }
+  return sort_and_finish(request, std::move(items), paging, total);
+}
+
+Response list_response(const Request& request, std::vector<json> items) {
+  // Validate paging first, as RabbitMQ does (and here, so the error needs no hop).
+  const Paging paging = parse_paging(request);
+  return finish_elsewhere(
+      [query = query_only(request), items = std::move(items), paging]() mutable {
+        return filter_sort_and_finish(query, std::move(items), paging);
+      });
 }
 
 }  // namespace warren::admin

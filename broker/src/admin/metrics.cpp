@@ -1,14 +1,17 @@
 // GET /metrics: Prometheus text format (version 0.0.4). Names follow
 // rabbitmq_prometheus where the meaning is the same; per-queue series carry
 // vhost and queue labels (as its per-object mode). Counters are cumulative;
-// Prometheus derives the rates. One pass over the queues, no JSON, so a
-// scrape of 10,000 queues stays cheap. Unauthenticated, as rabbitmq_prometheus.
+// Prometheus derives the rates. The broker thread only copies the numbers
+// (one pass over the queues, no JSON); the text is written, and the data dir
+// measured, off the broker thread (Response::finish_elsewhere), so a scrape
+// of 10,000 queues stays cheap. Unauthenticated, as rabbitmq_prometheus.
 
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "admin/handlers.hpp"
 #include "broker.hpp"
@@ -66,28 +69,77 @@ void header(fmt::memory_buffer& out, const Family& f) {
                  f.help);
 }
 
+// One queue's series, copied on the broker thread.
+struct QueueSample {
+  std::string vhost;
+  std::string name;
+  std::uint64_t ready = 0, unacked = 0, messages = 0, ready_bytes = 0, consumers = 0;
+  std::uint64_t published = 0, delivered = 0, redelivered = 0, acked = 0, dead_lettered = 0;
+};
+
+// Everything a scrape reports, copied on the broker thread.
+struct Snapshot {
+  std::uint64_t connections = 0, channels = 0, queue_count = 0, consumers = 0;
+  std::uint64_t resident = 0, memory_limit = 0, message_bytes = 0;
+  bool memory_alarm = false, storage_alarm = false;
+  std::string data_dir;
+  std::uint64_t disk_free_limit = 0;
+  std::optional<broker::WriteLatency> write_latency;
+  broker::QueueStats total;
+  std::vector<QueueSample> queues;
+};
+
+Snapshot take_snapshot(broker::Broker& broker) {
+  Snapshot snap;
+  for (const broker::Connection* c : broker.connections()) {
+    ++snap.connections;
+    for (const auto& ch : c->channels())
+      snap.channels += ch != nullptr ? 1 : 0;
+  }
+  for (const auto& [vname, vhost] : broker.vhosts()) {
+    for (const auto& [qname, q] : vhost->queues()) {
+      ++snap.queue_count;
+      snap.consumers += q->consumer_count();
+      const broker::QueueStats& s = q->stats();
+      snap.total.add_counters(s);
+      snap.queues.push_back(QueueSample{
+          vname, qname, q->ready_count(), q->unacked_count(), q->depth(), q->ready_bytes(),
+          q->consumer_count(), s.publish, s.deliver + s.deliver_no_ack + s.get + s.get_no_ack,
+          s.redeliver, s.ack, s.dead_lettered_total()});
+    }
+  }
+  snap.resident = resident_bytes();
+  snap.memory_limit = broker.memory_limit();
+  snap.message_bytes = broker::message_bytes_in_use();
+  snap.memory_alarm = broker.memory_alarm();
+  snap.storage_alarm = broker.storage_alarm();
+  snap.data_dir = broker.config().data_dir;
+  snap.disk_free_limit = broker.config().disk_free_limit;
+  if (const broker::Persister* persister = broker.persister()) {
+    snap.write_latency = persister->write_latency();
+  }
+  return snap;
+}
+
 // The data dir's size and free space, and how long storage writes take.
-void storage_metrics(broker::Broker& broker, fmt::memory_buffer& out) {
+void storage_metrics(const Snapshot& snap, fmt::memory_buffer& out) {
   auto it = std::back_inserter(out);
   std::error_code ec;
-  const auto space = std::filesystem::space(broker.config().data_dir, ec);
+  const auto space = std::filesystem::space(snap.data_dir, ec);
   if (!ec) {
     header(out, {"rabbitmq_disk_space_available_bytes", "gauge", "Disk space available in bytes"});
     fmt::format_to(it, "rabbitmq_disk_space_available_bytes {}\n", space.available);
   }
   header(out, {"rabbitmq_disk_space_available_limit_bytes", "gauge",
                "Free disk space low-watermark in bytes"});
-  fmt::format_to(it, "rabbitmq_disk_space_available_limit_bytes {}\n",
-                 broker.config().disk_free_limit);
+  fmt::format_to(it, "rabbitmq_disk_space_available_limit_bytes {}\n", snap.disk_free_limit);
   header(out, {"rabbitmq_alarms_free_disk_space_watermark", "gauge",
                "Is 1 if free disk space watermark alarm is in effect"});
-  fmt::format_to(it, "rabbitmq_alarms_free_disk_space_watermark {}\n",
-                 broker.storage_alarm() ? 1 : 0);
+  fmt::format_to(it, "rabbitmq_alarms_free_disk_space_watermark {}\n", snap.storage_alarm ? 1 : 0);
   header(out, {"warren_storage_bytes", "gauge", "Bytes in the data directory (RocksDB files)"});
-  fmt::format_to(it, "warren_storage_bytes {}\n", directory_bytes(broker.config().data_dir));
-  const broker::Persister* persister = broker.persister();
-  if (persister == nullptr) return;
-  const broker::WriteLatency& w = persister->write_latency();
+  fmt::format_to(it, "warren_storage_bytes {}\n", directory_bytes(snap.data_dir));
+  if (!snap.write_latency) return;
+  const broker::WriteLatency& w = *snap.write_latency;
   header(out, {"warren_storage_write_seconds", "histogram",
                "Time to write (and sync) one batch of storage operations"});
   for (std::size_t i = 0; i < w.kBucketSeconds.size(); ++i) {
@@ -100,50 +152,28 @@ void storage_metrics(broker::Broker& broker, fmt::memory_buffer& out) {
                  w.count, w.sum_seconds, w.count);
 }
 
-Response metrics(broker::Broker& broker) {
+// Runs off the broker thread: only `snap` is read.
+Response format_metrics(const Snapshot& snap) {
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
-  std::uint64_t connections = 0, channels = 0;
-  for (const broker::Connection* c : broker.connections()) {
-    ++connections;
-    for (const auto& ch : c->channels())
-      channels += ch != nullptr ? 1 : 0;
-  }
-  std::uint64_t queues = 0, consumers = 0;
-  broker::QueueStats total;
-  struct Row {
-    std::string labels;
-    const broker::Queue* q;
-  };
-  std::vector<Row> rows;
-  for (const auto& [vname, vhost] : broker.vhosts()) {
-    for (const auto& [qname, q] : vhost->queues()) {
-      ++queues;
-      consumers += q->consumer_count();
-      total.add_counters(q->stats());
-      rows.push_back(
-          Row{fmt::format("vhost=\"{}\",queue=\"{}\"", escape_label(vname), escape_label(qname)),
-              q.get()});
-    }
-  }
+  const broker::QueueStats& total = snap.total;
   auto gauge = [&](const Family& f, std::uint64_t v) {
     header(out, f);
     fmt::format_to(it, "{} {}\n", f.name, v);
   };
-  gauge({"rabbitmq_connections", "gauge", "Connections currently open"}, connections);
-  gauge({"rabbitmq_channels", "gauge", "Channels currently open"}, channels);
-  gauge({"rabbitmq_consumers", "gauge", "Consumers currently connected"}, consumers);
-  gauge({"rabbitmq_queues", "gauge", "Queues available"}, queues);
-  gauge({"rabbitmq_process_resident_memory_bytes", "gauge", "Memory used in bytes"},
-        resident_bytes());
+  gauge({"rabbitmq_connections", "gauge", "Connections currently open"}, snap.connections);
+  gauge({"rabbitmq_channels", "gauge", "Channels currently open"}, snap.channels);
+  gauge({"rabbitmq_consumers", "gauge", "Consumers currently connected"}, snap.consumers);
+  gauge({"rabbitmq_queues", "gauge", "Queues available"}, snap.queue_count);
+  gauge({"rabbitmq_process_resident_memory_bytes", "gauge", "Memory used in bytes"}, snap.resident);
   gauge({"rabbitmq_resident_memory_limit_bytes", "gauge",
          "Memory high watermark in bytes (publishers block above it)"},
-        broker.memory_limit());
+        snap.memory_limit);
   gauge({"warren_message_bytes", "gauge", "Bytes held by messages (what the memory alarm counts)"},
-        broker::message_bytes_in_use());
+        snap.message_bytes);
   gauge({"rabbitmq_alarms_memory_used_watermark", "gauge",
          "Is 1 if VM memory watermark alarm is in effect"},
-        broker.memory_alarm() ? 1 : 0);
+        snap.memory_alarm ? 1 : 0);
   gauge({"rabbitmq_global_messages_received_total", "counter",
          "Total number of messages enqueued (per queue they reached)"},
         total.publish);
@@ -182,41 +212,43 @@ Response metrics(broker::Broker& broker) {
         "{}{{queue_type=\"rabbit_classic_queue\",dead_letter_strategy=\"disabled\"}} {}\n",
         name, total.dead_lettered[i], name, total.dropped[i]);
   }
-  storage_metrics(broker, out);
+  storage_metrics(snap, out);
 
-  auto per_queue = [&](const Family& f, auto value) {
+  std::vector<std::string> labels;
+  labels.reserve(snap.queues.size());
+  for (const QueueSample& q : snap.queues) {
+    labels.push_back(
+        fmt::format("vhost=\"{}\",queue=\"{}\"", escape_label(q.vhost), escape_label(q.name)));
+  }
+  auto per_queue = [&](const Family& f, std::uint64_t QueueSample::*value) {
     header(out, f);
-    for (const Row& row : rows)
-      fmt::format_to(it, "{}{{{}}} {}\n", f.name, row.labels, value(*row.q));
+    for (std::size_t i = 0; i < snap.queues.size(); ++i)
+      fmt::format_to(it, "{}{{{}}} {}\n", f.name, labels[i], snap.queues[i].*value);
   };
   per_queue({"rabbitmq_queue_messages_ready", "gauge", "Messages ready to be delivered"},
-            [](const broker::Queue& q) { return q.ready_count(); });
+            &QueueSample::ready);
   per_queue(
       {"rabbitmq_queue_messages_unacked", "gauge", "Messages delivered but not yet acknowledged"},
-      [](const broker::Queue& q) { return q.unacked_count(); });
+      &QueueSample::unacked);
   per_queue({"rabbitmq_queue_messages", "gauge", "Sum of ready and unacknowledged messages"},
-            [](const broker::Queue& q) { return q.depth(); });
+            &QueueSample::messages);
   per_queue({"rabbitmq_queue_messages_ready_bytes", "gauge", "Size in bytes of ready messages"},
-            [](const broker::Queue& q) { return q.ready_bytes(); });
-  per_queue({"rabbitmq_queue_consumers", "gauge", "Consumers on a queue"},
-            [](const broker::Queue& q) { return q.consumer_count(); });
+            &QueueSample::ready_bytes);
+  per_queue({"rabbitmq_queue_consumers", "gauge", "Consumers on a queue"}, &QueueSample::consumers);
   per_queue(
       {"rabbitmq_queue_messages_published_total", "counter", "Messages enqueued into the queue"},
-      [](const broker::Queue& q) { return q.stats().publish; });
+      &QueueSample::published);
   per_queue({"rabbitmq_queue_messages_delivered_total", "counter",
              "Messages delivered to consumers or fetched with basic.get"},
-            [](const broker::Queue& q) {
-              const auto& s = q.stats();
-              return s.deliver + s.deliver_no_ack + s.get + s.get_no_ack;
-            });
+            &QueueSample::delivered);
   per_queue({"rabbitmq_queue_messages_redelivered_total", "counter",
              "Messages delivered again after a requeue"},
-            [](const broker::Queue& q) { return q.stats().redeliver; });
+            &QueueSample::redelivered);
   per_queue({"rabbitmq_queue_messages_acked_total", "counter", "Messages acknowledged"},
-            [](const broker::Queue& q) { return q.stats().ack; });
+            &QueueSample::acked);
   per_queue({"warren_queue_messages_dead_lettered_total", "counter",
              "Messages that died in the queue and went to its dead-letter exchange"},
-            [](const broker::Queue& q) { return q.stats().dead_lettered_total(); });
+            &QueueSample::dead_lettered);
 
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -234,8 +266,9 @@ std::uint64_t resident_bytes() {
 }
 
 void add_metrics_routes(Router& router, broker::Broker& broker) {
-  router.add(Verb::kGet, "/metrics", Access::kPublic,
-             [&broker](Request&) { return metrics(broker); });
+  router.add(Verb::kGet, "/metrics", Access::kPublic, [&broker](Request&) {
+    return finish_elsewhere([snap = take_snapshot(broker)]() { return format_metrics(snap); });
+  });
 }
 
 }  // namespace warren::admin

@@ -51,6 +51,18 @@ http::response<http::string_body> to_http(Response r, unsigned version, bool kee
   return res;
 }
 
+// Runs on the finishing thread: errors become responses, as in Router::handle.
+asio::awaitable<Response> run_finisher(std::function<Response()> work, std::string target) {
+  try {
+    co_return work();
+  } catch (const ApiError& e) {
+    co_return error_response(e);
+  } catch (const std::exception& e) {
+    broker::log_error("admin API: {} failed: {}", target, e.what());
+    co_return error_response(ApiError{500, "internal_error", e.what()});
+  }
+}
+
 }  // namespace
 
 AdminServer::AdminServer(broker::Broker& broker, ServerRole role, ServerLimits limits)
@@ -67,7 +79,9 @@ AdminServer::AdminServer(broker::Broker& broker, ServerRole role, ServerLimits l
   }
 }
 
-AdminServer::~AdminServer() = default;
+AdminServer::~AdminServer() {
+  finisher_.join();
+}
 
 void AdminServer::listen() {
   const auto& config = broker_.config();
@@ -172,6 +186,10 @@ asio::awaitable<void> AdminServer::session(tcp::socket socket) {
     } else {
       response = router_.handle(request);
     }
+    if (response.finish_elsewhere) {
+      response = co_await finish(std::move(response), request.target);
+      if (shutting_down_) break;
+    }
     if (response.status == 401) {
       bool has = false;
       for (auto& h : response.headers)
@@ -191,6 +209,13 @@ asio::awaitable<void> AdminServer::session(tcp::socket socket) {
   sockets_.erase(raw);
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.socket().close(ignored);
+}
+
+asio::awaitable<Response> AdminServer::finish(Response response, std::string target) {
+  // co_spawn hands the result back on this coroutine's executor (the broker thread).
+  co_return co_await asio::co_spawn(
+      finisher_, run_finisher(std::move(response.finish_elsewhere), std::move(target)),
+      asio::use_awaitable);
 }
 
 }  // namespace warren::admin

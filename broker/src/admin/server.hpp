@@ -3,7 +3,9 @@
 // thread), so handlers touch broker state without locks and nothing here
 // blocks: every socket operation is asynchronous. One coroutine per client
 // connection; keep-alive; a request body limit; read, idle and write
-// timeouts. Owned by main(); lives on the broker thread.
+// timeouts. Owned by main(); lives on the broker thread, except for the
+// finishing thread, which builds the responses handlers hand over as
+// Response::finish_elsewhere (large listings, metrics) from their copies.
 
 #include <boost/asio.hpp>
 #include <cstdint>
@@ -52,6 +54,8 @@ class AdminServer {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  // Runs `response.finish_elsewhere` on finisher_ and resumes with its result.
+  boost::asio::awaitable<Response> finish(Response response, std::string target);
 
   broker::Broker& broker_;
   ServerRole role_;
@@ -62,6 +66,8 @@ class AdminServer {
   std::set<boost::asio::ip::tcp::socket*>
       sockets_;  // live client sockets (their coroutines own them)
   bool shutting_down_ = false;
+  // One thread: listings wait their turn rather than take both cores.
+  boost::asio::thread_pool finisher_{1};
 };
 
 }  // namespace warren::admin

@@ -47,7 +47,7 @@ json exchange_json(const broker::VHost& vhost, const broker::Exchange& x) {
               {"policy", nullptr}};
 }
 
-json message_stats_json(broker::QueueStats& s) {
+StatsSnapshot sample_stats(broker::QueueStats& s) {
   using Sample = broker::QueueStats::Sample;
   const std::int64_t now = steady_ms();
   const Sample current{s.publish,
@@ -63,7 +63,18 @@ json message_stats_json(broker::QueueStats& s) {
     s.previous = s.sample;
     s.sample = current;
   }
-  const double seconds = static_cast<double>(now - s.previous.at_ms) / 1000.0;
+  return StatsSnapshot{s, now};
+}
+
+json message_stats_json(broker::QueueStats& s) {
+  return message_stats_json(sample_stats(s));
+}
+
+json message_stats_json(const StatsSnapshot& snapshot) {
+  const broker::QueueStats& s = snapshot.stats;
+  const std::uint64_t deliver_get = s.deliver + s.deliver_no_ack + s.get + s.get_no_ack;
+  const std::uint64_t dead_lettered = s.dead_lettered_total();
+  const double seconds = static_cast<double>(snapshot.at_ms - s.previous.at_ms) / 1000.0;
   auto r = [&](std::uint64_t cur, std::uint64_t prev) {
     return seconds > 0.0 ? static_cast<double>(cur - prev) / seconds : 0.0;
   };
@@ -74,27 +85,56 @@ json message_stats_json(broker::QueueStats& s) {
     json& details = j[std::string(name) + "_details"];
     details["rate"] = rate_value;
   };
-  put("publish", s.publish, r(current.publish, s.previous.publish));
+  put("publish", s.publish, r(s.publish, s.previous.publish));
   put("deliver", s.deliver, 0.0);
   put("deliver_no_ack", s.deliver_no_ack, 0.0);
   put("get", s.get, 0.0);
   put("get_no_ack", s.get_no_ack, 0.0);
   put("get_empty", s.get_empty, 0.0);
-  put("deliver_get", current.deliver_get, r(current.deliver_get, s.previous.deliver_get));
-  put("ack", s.ack, r(current.ack, s.previous.ack));
-  put("redeliver", s.redeliver, r(current.redeliver, s.previous.redeliver));
+  put("deliver_get", deliver_get, r(deliver_get, s.previous.deliver_get));
+  put("ack", s.ack, r(s.ack, s.previous.ack));
+  put("redeliver", s.redeliver, r(s.redeliver, s.previous.redeliver));
   // Warren: messages that died here and went to the dead-letter exchange.
-  put("dead_lettered", current.dead_lettered, r(current.dead_lettered, s.previous.dead_lettered));
+  put("dead_lettered", dead_lettered, r(dead_lettered, s.previous.dead_lettered));
   return j;
 }
 
-json queue_json(const broker::VHost& vhost, broker::Queue& q, bool detailed, bool with_stats) {
-  const auto& o = q.options();
-  const std::uint64_t ready = q.ready_count();
-  const std::uint64_t unacked = q.unacked_count();
+QueueView queue_view(const broker::VHost& vhost, broker::Queue& q, bool detailed, bool with_stats) {
+  QueueView v;
+  v.name = q.name();
+  v.vhost = vhost.name();
+  v.options = q.options();
+  v.messages = q.depth();
+  v.ready = q.ready_count();
+  v.unacked = q.unacked_count();
+  v.waiting = q.waiting_count();
+  v.ready_in_memory = q.ready_in_memory();
+  v.ready_bytes = q.ready_bytes();
+  v.consumers = q.consumer_count();
+  for (const broker::Consumer* c : q.consumers()) {
+    if (c->exclusive) v.exclusive_consumer_tag = c->tag;
+  }
+  if (const auto* sac = protocol::find_field(v.options.arguments, "x-single-active-consumer");
+      sac != nullptr && sac->as_bool().value_or(false) && !q.consumers().empty()) {
+    v.single_active_consumer_tag = q.consumers().front()->tag;
+  }
+  if (with_stats) v.stats = sample_stats(q.stats());
+  if (v.options.exclusive && q.exclusive_owner() != nullptr) {
+    v.owner_name = connection_name(*q.exclusive_owner());
+  }
+  if (detailed) {
+    v.consumer_details = json::array();
+    for (const broker::Consumer* c : q.consumers())
+      v.consumer_details.push_back(consumer_json(*c, vhost));
+  }
+  return v;
+}
+
+json queue_json(const QueueView& v) {
+  const auto& o = v.options;
   json j = json::object();
-  j["name"] = q.name();
-  j["vhost"] = vhost.name();
+  j["name"] = v.name;
+  j["vhost"] = v.vhost;
   j["durable"] = o.durable;
   j["auto_delete"] = o.auto_delete;
   j["exclusive"] = o.exclusive;
@@ -109,36 +149,26 @@ json queue_json(const broker::VHost& vhost, broker::Queue& q, bool detailed, boo
     j[name] = value;
     j[std::string(name) + "_details"]["rate"] = 0.0;
   };
-  count("messages", q.depth());
-  count("messages_ready", ready);
-  count("messages_unacknowledged", unacked);
+  count("messages", v.messages);
+  count("messages_ready", v.ready);
+  count("messages_unacknowledged", v.unacked);
   // Warren: waiting to be retried (nack with delay, x-delayed-retry-*).
-  count("messages_waiting", q.waiting_count());
+  count("messages_waiting", v.waiting);
   // As RabbitMQ's classic queues: ready messages held in memory, and those
   // only in the store (paging).
-  j["messages_ready_ram"] = q.ready_in_memory();
-  j["messages_paged_out"] = q.ready_count() - q.ready_in_memory();
-  j["message_bytes"] = q.ready_bytes();
-  j["message_bytes_ready"] = q.ready_bytes();
-  j["consumers"] = q.consumer_count();
-  json& exclusive_tag = j["exclusive_consumer_tag"];
-  for (const broker::Consumer* c : q.consumers()) {
-    if (c->exclusive) exclusive_tag = c->tag;
-  }
-  json& single_active = j["single_active_consumer_tag"];
-  if (const auto* sac = protocol::find_field(o.arguments, "x-single-active-consumer");
-      sac != nullptr && sac->as_bool().value_or(false) && !q.consumers().empty()) {
-    single_active = q.consumers().front()->tag;
-  }
-  if (with_stats) j["message_stats"] = message_stats_json(q.stats());
-  if (o.exclusive && q.exclusive_owner() != nullptr) {
-    j["owner_pid_details"]["name"] = connection_name(*q.exclusive_owner());
-  }
-  if (detailed) {
-    json& consumers = j["consumer_details"] = json::array();
-    for (const broker::Consumer* c : q.consumers())
-      consumers.push_back(consumer_json(*c, vhost));
-  }
+  j["messages_ready_ram"] = v.ready_in_memory;
+  j["messages_paged_out"] = v.ready - v.ready_in_memory;
+  j["message_bytes"] = v.ready_bytes;
+  j["message_bytes_ready"] = v.ready_bytes;
+  j["consumers"] = v.consumers;
+  j["exclusive_consumer_tag"] =
+      v.exclusive_consumer_tag ? json(*v.exclusive_consumer_tag) : json(nullptr);
+  j["single_active_consumer_tag"] =
+      v.single_active_consumer_tag ? json(*v.single_active_consumer_tag) : json(nullptr);
+  if (v.stats) j["message_stats"] = message_stats_json(*v.stats);
+  if (v.owner_name) j["owner_pid_details"]["name"] = *v.owner_name;
+  if (!v.consumer_details.is_null()) j["consumer_details"] = v.consumer_details;
+  if (v.dead_letter_target) j["dead_letter_target"] = *v.dead_letter_target;
   return j;
 }
 
@@ -177,10 +207,14 @@ std::string properties_key(const std::string& routing_key, const protocol::Field
 }
 
 json binding_json(const broker::VHost& vhost, const BindingView& b) {
+  return binding_json(vhost.name(), b);
+}
+
+json binding_json(const std::string& vhost, const BindingView& b) {
   static const protocol::FieldTable kNone;
   const protocol::FieldTable& args = b.arguments ? *b.arguments : kNone;
   return json{{"source", b.source},
-              {"vhost", vhost.name()},
+              {"vhost", vhost},
               {"destination", b.destination},
               {"destination_type", b.to_exchange ? "exchange" : "queue"},
               {"routing_key", b.routing_key},

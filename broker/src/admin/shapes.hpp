@@ -3,9 +3,11 @@
 // plugin shapes them (rabbit_mgmt_format), shared by listings, single-object
 // GETs, definitions export and metrics.
 
+#include <optional>
 #include <string>
 
 #include "admin/api.hpp"
+#include "queue.hpp"
 #include "warren/routing/binding_table.hpp"
 
 namespace warren::broker {
@@ -16,7 +18,6 @@ class Queue;
 class VHost;
 struct Consumer;
 struct Exchange;
-struct QueueStats;
 }  // namespace warren::broker
 
 namespace warren::admin {
@@ -29,12 +30,36 @@ std::string http_exchange_name(const std::string& name);
 std::string amqp_exchange_name(const std::string& http_name);
 
 json exchange_json(const broker::VHost& vhost, const broker::Exchange& exchange);
+
+// A queue's counters with the rate sample just taken, at `at_ms` (steady clock).
+struct StatsSnapshot {
+  broker::QueueStats stats;
+  std::int64_t at_ms = 0;
+};
+// Takes a rate sample (at most every 5 s) and copies the counters.
+StatsSnapshot sample_stats(broker::QueueStats& stats);
+// {"publish": n, "publish_details": {"rate": r}, ...}.
+json message_stats_json(const StatsSnapshot& snapshot);
+json message_stats_json(broker::QueueStats& stats);  // samples, then the above
+
+// What a queue's JSON shows, copied on the broker thread so that the JSON
+// can be built anywhere (listings build it off the broker thread).
+struct QueueView {
+  std::string name;
+  std::string vhost;
+  broker::QueueOptions options;
+  std::uint64_t messages = 0, ready = 0, unacked = 0, waiting = 0, ready_in_memory = 0;
+  std::uint64_t ready_bytes = 0, consumers = 0;
+  std::optional<std::string> exclusive_consumer_tag, single_active_consumer_tag, owner_name;
+  std::optional<StatsSnapshot> stats;
+  std::optional<bool> dead_letter_target;  // Warren's mark, when the caller worked it out
+  json consumer_details;                   // detailed views only
+};
 // `detailed` adds consumer_details (single-queue GET); without `with_stats`
 // there is no message_stats (a listing whose columns leave it out).
-json queue_json(const broker::VHost& vhost, broker::Queue& queue, bool detailed,
-                bool with_stats = true);
-// {"publish": n, "publish_details": {"rate": r}, ...}; updates the rate sample.
-json message_stats_json(broker::QueueStats& stats);
+QueueView queue_view(const broker::VHost& vhost, broker::Queue& queue, bool detailed,
+                     bool with_stats = true);
+json queue_json(const QueueView& view);
 
 // One binding as RabbitMQ lists it, properties_key included.
 struct BindingView {
@@ -45,6 +70,7 @@ struct BindingView {
   const protocol::FieldTable* arguments = nullptr;
 };
 json binding_json(const broker::VHost& vhost, const BindingView& binding);
+json binding_json(const std::string& vhost, const BindingView& binding);
 // RabbitMQ's properties_key: the quoted routing key, plus "~" and a hash of
 // the arguments when there are any; "~" for an empty key without arguments.
 std::string properties_key(const std::string& routing_key, const protocol::FieldTable& arguments);

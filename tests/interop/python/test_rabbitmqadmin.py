@@ -11,7 +11,9 @@ import pytest
 from helpers_http import *  # noqa: F401,F403
 from helpers_pika import *  # noqa: F401,F403
 
-RABBITMQADMIN = shutil.which("rabbitmqadmin") or "/usr/bin/rabbitmqadmin"
+# Installed, or taken out of Debian's rabbitmq-server package by scripts/setup.sh.
+RABBITMQADMIN = shutil.which("rabbitmqadmin") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "build", "tools", "rabbitmqadmin")
 
 pytestmark = pytest.mark.skipif(not os.path.exists(RABBITMQADMIN),
                                 reason="rabbitmqadmin not installed (Debian rabbitmq-server)")
