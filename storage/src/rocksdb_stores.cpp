@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "rocksdb_logger.hpp"
 #include "warren/storage/stores.hpp"
 
 namespace warren::storage {
@@ -360,6 +361,7 @@ Result<Stores> open_rocksdb_store(const std::filesystem::path& path,
   rocksdb::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
+  db_options.info_log = make_forwarding_logger(options.log_warning);
 
   rocksdb::ColumnFamilyOptions family_options;
   family_options.write_buffer_size = options.write_buffer_bytes;

@@ -7,7 +7,9 @@
 //   - make_memory_stores: in memory, for tests and transient brokers.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <string_view>
 
 #include "warren/storage/message_store.hpp"
 #include "warren/storage/metadata_store.hpp"
@@ -29,6 +31,10 @@ struct RocksDbOptions {
   bool create_if_missing = true;
   // Memtable size per column family; bounds memory used for unflushed writes.
   std::size_t write_buffer_bytes = 16 << 20;
+  // Where RocksDB's own warnings and errors go (from its background threads
+  // too, so it must be thread-safe); unset: standard error. RocksDB writes no
+  // LOG file of its own in the database directory.
+  std::function<void(std::string_view)> log_warning;
 };
 
 // Opens (or creates) the database in directory `path`.
