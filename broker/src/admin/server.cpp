@@ -187,7 +187,9 @@ asio::awaitable<void> AdminServer::session(tcp::socket socket) {
       response = router_.handle(request);
     }
     if (response.finish_elsewhere) {
-      response = co_await finish(std::move(response), request.target);
+      // Not the Response itself: GCC 12 mishandles aggregates passed across co_await.
+      std::function<Response()> work = std::move(response.finish_elsewhere);
+      response = co_await finish(std::move(work), request.target);
       if (shutting_down_) break;
     }
     if (response.status == 401) {
@@ -211,11 +213,10 @@ asio::awaitable<void> AdminServer::session(tcp::socket socket) {
   stream.socket().close(ignored);
 }
 
-asio::awaitable<Response> AdminServer::finish(Response response, std::string target) {
+asio::awaitable<Response> AdminServer::finish(std::function<Response()> work, std::string target) {
   // co_spawn hands the result back on this coroutine's executor (the broker thread).
-  co_return co_await asio::co_spawn(
-      finisher_, run_finisher(std::move(response.finish_elsewhere), std::move(target)),
-      asio::use_awaitable);
+  co_return co_await asio::co_spawn(finisher_, run_finisher(std::move(work), std::move(target)),
+                                    asio::use_awaitable);
 }
 
 }  // namespace warren::admin

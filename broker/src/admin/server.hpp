@@ -54,8 +54,8 @@ class AdminServer {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
-  // Runs `response.finish_elsewhere` on finisher_ and resumes with its result.
-  boost::asio::awaitable<Response> finish(Response response, std::string target);
+  // Runs `work` (a Response::finish_elsewhere) on finisher_ and resumes with its result.
+  boost::asio::awaitable<Response> finish(std::function<Response()> work, std::string target);
 
   broker::Broker& broker_;
   ServerRole role_;
