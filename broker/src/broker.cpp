@@ -24,7 +24,10 @@ Broker::Broker(asio::io_context& io, Config config)
     memory_limit_ =
         static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) / 10 * 4;
   }
-  set_paging_limits(PagingLimits{config_.queue_memory_messages, config_.queue_memory_bytes});
+  // Transient messages page out past half the watermark, as RabbitMQ's
+  // vm_memory_high_watermark_paging_ratio (0.5) has it.
+  set_paging_limits(
+      PagingLimits{config_.queue_memory_messages, config_.queue_memory_bytes, memory_limit_ / 2});
   // Recovers what the store holds, or creates the defaults on first start.
   open_storage();
 }

@@ -22,8 +22,9 @@ struct Config {
   // Delayed messages (x-delayed-message exchanges) held in memory; the rest
   // wait in the store only.
   std::size_t delayed_memory_window = 10'000;
-  // A durable queue's ready messages held in memory; past either limit the
-  // newest wait in the store only (paging).
+  // A queue's ready messages held in memory; past either limit the newest
+  // wait in the store only (paging): a durable queue's persistent messages
+  // always, the others once messages hold half of memory_high_watermark.
   std::size_t queue_memory_messages = 50'000;
   std::uint64_t queue_memory_bytes = 64ull << 20;
   std::string bind = "0.0.0.0";

@@ -63,7 +63,8 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
       name_(std::move(name)),
       options_(std::move(options)),
       exclusive_owner_(exclusive_owner) {
-  if (options_.durable && !options_.exclusive) store_ = vhost.persister();
+  store_ = vhost.persister();
+  durable_store_ = store_ != nullptr && options_.durable && !options_.exclusive;
   const auto& args = options_.arguments;
   if (const auto* ttl = protocol::find_field(args, "x-message-ttl")) {
     message_ttl_ = std::chrono::milliseconds(ttl->as_int().value_or(0));
@@ -122,8 +123,7 @@ bool Queue::pages() const {
 bool Queue::pageable() const {
   // The paged region is a suffix in sequence order: priorities reorder, and
   // length limits count and drop from the in-memory list.
-  return options_.durable && !options_.exclusive && !max_priority_ && !max_length_ &&
-         !max_length_bytes_;
+  return !max_priority_ && !max_length_ && !max_length_bytes_;
 }
 
 Queue::~Queue() = default;
@@ -220,7 +220,7 @@ void Queue::write_state() {
 }
 
 void Queue::delivered(const Entry& entry) {
-  if (store_ == nullptr || entry.seq <= delivered_upto_) return;
+  if (!durable_store_ || entry.seq <= delivered_upto_) return;
   delivered_upto_ = entry.seq;
   if (entry.message->persistent) write_state();
 }
@@ -329,6 +329,7 @@ bool Queue::publish(MessagePtr message) {
         encode_stored_message(*entry.message, entry.expires_at, !stores(*entry.message)));
     ++stored_count_;
     stored_bytes_ += entry.message->body.size();
+    if (!durable_store_) wrote_transient_pages_ = true;
     write_state();
   }
   ++stats_.publish;
@@ -651,22 +652,36 @@ bool Queue::over_window() const {
 }
 
 void Queue::page_out_over_window() {
-  // The newest never-delivered stored messages leave memory; anything else
-  // at the back (transient, redelivered, with its own TTL) stops it.
+  // The newest never-delivered messages leave memory: stored ones as they
+  // are; under memory pressure the others too, written now, flagged
+  // transient. Anything else at the back (redelivered, with its own TTL)
+  // stops it: their records would not say so.
+  const bool transient_too = message_bytes_in_use() >= g_paging.transient_above;
+  bool wrote = false;
   while (over_window() && !ready_.empty()) {
     const Entry& back = ready_.back();
-    if (!stores(*back.message) || back.redelivered || back.acquired_count > 0 ||
-        back.delivery_count > 0 || back.message->ttl_ms >= 0) {
+    if (back.redelivered || back.acquired_count > 0 || back.delivery_count > 0 ||
+        back.message->ttl_ms >= 0) {
       break;
+    }
+    const std::uint64_t size = back.message->body.size();
+    if (!stores(*back.message)) {
+      if (!transient_too) break;
+      store_->append(id_, back.seq, encode_stored_message(*back.message, back.expires_at, true));
+      ++stored_count_;
+      stored_bytes_ += size;
+      wrote = true;
+      if (!durable_store_) wrote_transient_pages_ = true;
     }
     page_from_ = back.seq;
     ++paged_count_;
-    paged_bytes_ += back.message->body.size();
-    ready_bytes_ -= back.message->body.size();
+    paged_bytes_ += size;
+    ready_bytes_ -= size;
     unwritten_region_.push_front(std::move(ready_.back()));
     ready_.pop_back();
     schedule_trim();
   }
+  if (wrote) write_state();
 }
 
 void Queue::schedule_trim() {

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -88,10 +89,15 @@ struct QueueOptions {
   protocol::FieldTable arguments;
 };
 
-// How much of a pageable queue's ready list stays in memory.
+// How much of a pageable queue's ready list stays in memory. Stored
+// (persistent, durable) messages past it always leave memory; the others
+// only under memory pressure: once messages hold `transient_above` bytes
+// (RabbitMQ pages at half its memory watermark), they are written to the
+// store flagged transient (a restart drops them) and leave memory too.
 struct PagingLimits {
   std::size_t messages = 50'000;
   std::uint64_t bytes = 64ull << 20;
+  std::uint64_t transient_above = std::numeric_limits<std::uint64_t>::max();
 };
 void set_paging_limits(PagingLimits limits);
 const PagingLimits& paging_limits();
@@ -130,8 +136,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::size_t ready_count() const { return ready_.size() + paged_count_; }
   // Ready messages held in memory (the rest are paged out to the store).
   std::size_t ready_in_memory() const { return ready_.size(); }
-  // Whether this queue can page (durable, no priorities, no length limits),
-  // and whether it does (it also has a store).
+  // Whether this queue can page (no priorities, no length limits), and
+  // whether it does (it also has a store).
   bool pageable() const;
   bool pages() const;
   std::size_t consumer_count() const { return consumers_.size(); }
@@ -141,9 +147,14 @@ class Queue : public std::enable_shared_from_this<Queue> {
   QueueStats& stats() { return stats_; }
   const QueueStats& stats() const { return stats_; }
 
-  // --- storage (durable queues only; see docs/ARCHITECTURE.md)
-  // Whether this queue keeps `message` in the store.
-  bool stores(const Message& message) const { return store_ != nullptr && message.persistent; }
+  // --- storage (see docs/ARCHITECTURE.md): durable queues keep their
+  // persistent messages; any queue may page the others out under memory
+  // pressure (flagged transient).
+  // Whether this queue keeps `message` in the store (across restarts).
+  bool stores(const Message& message) const { return durable_store_ && message.persistent; }
+  // Whether a queue that is not durable wrote paged-out messages (its
+  // deletion then clears them from the store).
+  bool wrote_transient_pages() const { return wrote_transient_pages_; }
   // The message with sequence `seq` left the queue for good (acked,
   // dead-lettered, dropped): removes it from the store.
   void discard_stored(std::uint64_t seq, const Message& message);
@@ -347,8 +358,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   };
   std::multimap<std::chrono::steady_clock::time_point, Waiting> waiting_;
   std::unique_ptr<boost::asio::steady_timer> waiting_timer_;
-  // Storage: set for a durable, non-exclusive queue of a broker with a store.
+  // Storage: set for every queue of a broker with a store; durable_store_
+  // for a durable, non-exclusive one (its definition and persistent
+  // messages survive restarts).
   Persister* store_ = nullptr;
+  bool durable_store_ = false;
+  bool wrote_transient_pages_ = false;
   std::uint64_t stored_count_ = 0;
   std::uint64_t stored_bytes_ = 0;
   std::uint64_t delivered_upto_ = 0;  // highest sequence ever handed out

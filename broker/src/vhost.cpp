@@ -434,6 +434,8 @@ void VHost::delete_queue(const std::shared_ptr<Queue>& queue) {
     persister_->remove_definition(storage::MetadataKind::kQueue, name_key(name_, queue->name()));
     persister_->delete_queue(queue->id());
     forget_bindings_of(queue->name(), DestinationKind::kQueue);
+  } else if (queue->wrote_transient_pages() && persister_ != nullptr) {
+    persister_->delete_queue(queue->id());  // what it paged out under memory pressure
   }
   // Consumers are told (basic.cancel) and dropped by their channels.
   std::vector<Consumer*> consumers = queue->consumers();

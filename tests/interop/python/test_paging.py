@@ -1,5 +1,7 @@
-"""Paging (issue #3): a durable queue keeps at most --queue-memory-messages ready messages in memory;
-the rest wait in the store only and are read back as consumers catch up. Every test starts its own
+"""Paging (issue #3): a queue keeps at most --queue-memory-messages ready messages in memory; the
+rest wait in the store only and are read back as consumers catch up: a durable queue's persistent
+messages always, other messages once messages hold half the memory watermark (then written to the
+store flagged transient). Every test starts its own
 warren with a tiny window (10), so a few hundred messages exercise paging the way millions would
 with the default. Order, counts, transient messages behind the paged region, purge, restarts and
 the redelivered flag must be exactly as without paging.
@@ -257,4 +259,91 @@ def test_a_message_ttl_expires_on_time_in_the_paged_region(restartable):
     assert api.ok("GET", "/api/queues/%2F/ttlp")["messages"] == 110
     api.close()
     assert [int(body) for body in bodies(get_all(ch, "ttlp"))] == list(range(110))
+    c.close()
+
+
+# Memory pressure: a 4 MB watermark, so transient messages page out once messages hold 2 MB.
+PRESSURE = WINDOW + ["--memory-high-watermark", "4000000"]
+KIB2 = b"t" * 2048
+
+
+def publish_padded(ch, queue, numbers, props=TRANSIENT):
+    for n in numbers:
+        ch.basic_publish("", queue, b"%06d" % n + KIB2, properties=props)
+
+
+def test_transient_messages_page_out_under_memory_pressure_and_come_back_in_order(restartable):
+    b = restartable(PRESSURE)
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("tq")  # not durable
+    publish_padded(ch, "tq", range(1500))  # 3 MB of bodies
+    api = Api(b.http)
+    q = api.ok("GET", "/api/queues/%2F/tq")
+    assert q["messages_ready"] == 1500
+    assert q["messages_paged_out"] > 1000, q
+    assert q["messages_ready_ram"] + q["messages_paged_out"] == 1500
+    msgs = bodies(get_all(ch, "tq"))
+    assert [int(body[:6]) for body in msgs] == list(range(1500))
+    assert all(body[6:] == KIB2 for body in msgs)
+    q = api.ok("GET", "/api/queues/%2F/tq")
+    assert (q["messages"], q["messages_paged_out"]) == (0, 0)
+    api.close()
+    c.close()
+
+
+def test_transient_pages_do_not_survive_a_restart(restartable):
+    b = restartable(PRESSURE)
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("durable-tq", durable=True)
+    ch.queue_declare("plain-tq")
+    publish_padded(ch, "durable-tq", range(1000))
+    publish_padded(ch, "plain-tq", range(1000))
+    api = Api(b.http)
+    for name in ("durable-tq", "plain-tq"):
+        assert api.ok("GET", "/api/queues/%2F/" + name)["messages_paged_out"] > 500
+    api.close()
+    c.close()
+    b = restartable.restart(kill=True)
+    c = connect(b)
+    ch = c.channel()
+    # The durable queue is back, empty: its messages were transient. The other queue is gone.
+    assert ch.queue_declare("durable-tq", durable=True, passive=True).method.message_count == 0
+    assert get_all(ch, "durable-tq") == []
+    ch.queue_declare("plain-tq")
+    assert get_all(ch, "plain-tq") == []
+    c.close()
+
+
+def test_without_memory_pressure_transient_messages_stay_in_memory(restartable):
+    b = restartable(WINDOW)  # the default watermark: far away
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("light")
+    publish_padded(ch, "light", range(500))
+    api = Api(b.http)
+    q = api.ok("GET", "/api/queues/%2F/light")
+    assert (q["messages_ready"], q["messages_ready_ram"], q["messages_paged_out"]) == (500, 500, 0)
+    api.close()
+    assert [int(body[:6]) for body in bodies(get_all(ch, "light"))] == list(range(500))
+    c.close()
+
+
+def test_deleting_a_queue_that_paged_out_leaves_nothing_behind(restartable):
+    b = restartable(PRESSURE)
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("gone")
+    publish_padded(ch, "gone", range(1500))
+    ch.queue_delete("gone")
+    # A new queue of the same name starts empty, and still pages and reads back correctly.
+    ch.queue_declare("gone")
+    assert ch.queue_declare("gone", passive=True).method.message_count == 0
+    publish_padded(ch, "gone", range(1500, 1600))
+    assert [int(body[:6]) for body in bodies(get_all(ch, "gone"))] == list(range(1500, 1600))
     c.close()
