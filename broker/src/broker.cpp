@@ -49,14 +49,17 @@ void Broker::listen() {
 
 void Broker::check_memory() {
   if (disk_check_ticks_++ % 20 == 0) check_disk();  // once a second
-  const bool over = message_bytes_in_use() > memory_limit_;
+  // Messages, and their stored copies still on the way to the store.
+  const std::uint64_t held =
+      message_bytes_in_use() + (persister_ ? persister_->unwritten_bytes() : 0);
+  const bool over = held > memory_limit_;
   if (over != memory_alarm_) {
     memory_alarm_ = over;
     if (over) {
       log_warning(
           "memory alarm: messages hold {} bytes, over the high watermark {}; publishers "
           "are blocked",
-          message_bytes_in_use(), memory_limit_);
+          held, memory_limit_);
     } else {
       log_info("memory alarm cleared");
     }

@@ -1,5 +1,6 @@
 #include "persister.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 
@@ -58,6 +59,7 @@ void Persister::schedule_submit() {
 }
 
 void Persister::append(QueueId queue, Sequence seq, std::string bytes) {
+  open_bytes_ += bytes.size();
   open_appends_[MessageKey{queue, seq}] = open_.message_ops.size();
   open_.message_ops.push_back(
       {storage::MessageOp::Kind::kAppend, queue, seq, seq, std::move(bytes)});
@@ -71,6 +73,7 @@ void Persister::remove(QueueId queue, Sequence seq) {
   if (auto it = open_appends_.find(MessageKey{queue, seq}); it != open_appends_.end()) {
     open_.cancelled[it->second] = true;
     --open_.live_ops;
+    open_bytes_ -= std::min(open_bytes_, std::uint64_t{open_.message_ops[it->second].bytes.size()});
     open_.message_ops[it->second].bytes = std::string();
     open_appends_.erase(it);
     return;
@@ -116,6 +119,7 @@ void Persister::unschedule(storage::TimelineId timeline, std::uint64_t due, std:
   if (auto it = open_schedules_.find(ScheduleKey{timeline, due, id}); it != open_schedules_.end()) {
     open_.cancelled[it->second] = true;
     --open_.live_ops;
+    open_bytes_ -= std::min(open_bytes_, std::uint64_t{open_.message_ops[it->second].bytes.size()});
     open_.message_ops[it->second].bytes = std::string();
     open_schedules_.erase(it);
     return;
@@ -153,6 +157,7 @@ void Persister::submit() {
     // flight: complete at once.
     auto completions = std::move(open_.completions);
     open_ = Batch{};
+    open_bytes_ = 0;
     open_appends_.clear();
     open_states_.clear();
     open_schedules_.clear();
@@ -162,6 +167,8 @@ void Persister::submit() {
     return;
   }
   in_flight_ = true;
+  in_flight_bytes_ = open_bytes_;
+  open_bytes_ = 0;
   ++open_batch_id_;
   open_appends_.clear();
   open_states_.clear();
@@ -184,6 +191,7 @@ void WriteLatency::record(double seconds) {
 
 void Persister::completed(std::vector<std::function<void()>> completions, double write_seconds) {
   in_flight_ = false;
+  in_flight_bytes_ = 0;
   write_latency_.record(write_seconds);
   for (auto& done : completions)
     done();

@@ -84,6 +84,9 @@ class Persister {
   // A counter that grows with every operation added; comparing it before and
   // after some work tells whether the work wrote anything.
   std::uint64_t ops_added() const { return ops_added_; }
+  // Message bytes appended and not yet written (the open batch and the one
+  // in flight): copies the memory alarm counts besides the messages.
+  std::uint64_t unwritten_bytes() const { return open_bytes_ + in_flight_bytes_; }
   bool failing() const { return failing_; }
   const WriteLatency& write_latency() const { return write_latency_; }
   // Numbers the open batch; it grows by one each time a batch is handed to
@@ -152,6 +155,8 @@ class Persister {
   std::uint64_t open_batch_id_ = 1;
   bool submit_posted_ = false;
   bool in_flight_ = false;
+  std::uint64_t open_bytes_ = 0;
+  std::uint64_t in_flight_bytes_ = 0;
   bool failing_ = false;
   WriteLatency write_latency_;
 

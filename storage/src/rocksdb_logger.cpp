@@ -11,10 +11,12 @@ namespace {
 class ForwardingLogger final : public rocksdb::Logger {
  public:
   explicit ForwardingLogger(std::function<void(std::string_view)> sink)
-      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), sink_(std::move(sink)) {}
+      // Errors only: its warnings include "Error when reading ... dir
+      // NotFound" for every database it creates.
+      : rocksdb::Logger(rocksdb::InfoLogLevel::ERROR_LEVEL), sink_(std::move(sink)) {}
 
   void Logv(const char* format, va_list ap) override {
-    Logv(rocksdb::InfoLogLevel::WARN_LEVEL, format, ap);
+    Logv(rocksdb::InfoLogLevel::ERROR_LEVEL, format, ap);
   }
 
   void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {

@@ -12,8 +12,7 @@
 
 namespace warren::storage {
 
-// Warnings and worse go to `sink` (standard error when empty); the rest is
-// dropped. Thread-safe as far as `sink` is.
+// Errors go to `sink` (standard error when empty); the rest is dropped. Thread-safe as far as `sink` is.
 std::shared_ptr<rocksdb::Logger> make_forwarding_logger(std::function<void(std::string_view)> sink);
 
 }  // namespace warren::storage

@@ -362,6 +362,7 @@ Result<Stores> open_rocksdb_store(const std::filesystem::path& path,
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.info_log = make_forwarding_logger(options.log_warning);
+  db_options.db_write_buffer_size = options.total_write_buffer_bytes;
 
   rocksdb::ColumnFamilyOptions family_options;
   family_options.write_buffer_size = options.write_buffer_bytes;

@@ -31,7 +31,10 @@ struct RocksDbOptions {
   bool create_if_missing = true;
   // Memtable size per column family; bounds memory used for unflushed writes.
   std::size_t write_buffer_bytes = 16 << 20;
-  // Where RocksDB's own warnings and errors go (from its background threads
+  // Memtables of all column families together (RocksDB's
+  // db_write_buffer_size): a flood of writes flushes rather than grows.
+  std::size_t total_write_buffer_bytes = 64 << 20;
+  // Where RocksDB's own error messages go (from its background threads
   // too, so it must be thread-safe); unset: standard error. RocksDB writes no
   // LOG file of its own in the database directory.
   std::function<void(std::string_view)> log_warning;
