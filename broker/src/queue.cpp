@@ -121,9 +121,8 @@ bool Queue::pages() const {
 }
 
 bool Queue::pageable() const {
-  // The paged region is a suffix in sequence order: priorities reorder, and
-  // length limits count and drop from the in-memory list.
-  return !max_priority_ && !max_length_ && !max_length_bytes_;
+  // The paged region is a suffix in sequence order: priorities reorder.
+  return !max_priority_;
 }
 
 Queue::~Queue() = default;
@@ -286,18 +285,25 @@ Queue::Entry Queue::pop_ready_front() {
   return entry;
 }
 
+// Limits count every ready message, paged out or not (as RabbitMQ's, not
+// unacked ones).
 bool Queue::over_limit() const {
-  return (max_length_ && ready_.size() > *max_length_) ||
-         (max_length_bytes_ && ready_bytes_ > *max_length_bytes_);
+  return (max_length_ && ready_count() > *max_length_) ||
+         (max_length_bytes_ && ready_bytes() > *max_length_bytes_);
 }
 
 bool Queue::would_overflow(const Message& message) const {
-  return (max_length_ && ready_.size() + 1 > *max_length_) ||
-         (max_length_bytes_ && ready_bytes_ + message.body.size() > *max_length_bytes_);
+  return (max_length_ && ready_count() + 1 > *max_length_) ||
+         (max_length_bytes_ && ready_bytes() + message.body.size() > *max_length_bytes_);
 }
 
 void Queue::drop_head_over_limit() {
-  while (!ready_.empty() && over_limit()) {
+  while (over_limit()) {
+    if (ready_.empty()) {
+      if (paged_count_ == 0) break;
+      page_in();  // the head is in the paged region
+      if (ready_.empty()) break;
+    }
     Entry entry = pop_ready_front();
     dead_letter(entry.message, DeathReason::kMaxlen);
     discard_stored(entry.seq, *entry.message);
@@ -338,6 +344,7 @@ bool Queue::publish(MessagePtr message) {
     paged_bytes_ += entry.message->body.size();
     unwritten_region_.push_back(std::move(entry));
     schedule_trim();
+    if (overflow_ == Overflow::kDropHead) drop_head_over_limit();
     if (ready_.empty() && !consumers_.empty()) dispatch();
     if (may_expire_) arm_expiry_timer();  // its own TTL may be the earliest
     return true;

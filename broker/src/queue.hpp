@@ -8,8 +8,9 @@
 // by it, so a message that is requeued (nack, reject, a closed channel) goes
 // back to its original position, as in RabbitMQ.
 //
-// Paging (durable queues without priorities or length limits): the ready
-// messages past a memory window live in the store only, as a contiguous
+// Paging (queues without priorities; transient messages only under memory
+// pressure): the ready messages past a memory window live in the store only,
+// as a contiguous
 // range of the highest sequences (the "paged region"); they are read back a
 // window at a time as consumers catch up. A message published while the
 // region exists joins it (a transient one is stored too, flagged transient,

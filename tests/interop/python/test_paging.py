@@ -7,6 +7,9 @@ with the default. Order, counts, transient messages behind the paged region, pur
 the redelivered flag must be exactly as without paging.
 """
 
+import pika
+import pytest
+
 from helpers_http import Api
 # restartable is a fixture: pytest finds it in this module's namespace.
 from test_durability import PERSISTENT, TRANSIENT, bodies, connect, get_all  # noqa: F401
@@ -346,4 +349,57 @@ def test_deleting_a_queue_that_paged_out_leaves_nothing_behind(restartable):
     assert ch.queue_declare("gone", passive=True).method.message_count == 0
     publish_padded(ch, "gone", range(1500, 1600))
     assert [int(body[:6]) for body in bodies(get_all(ch, "gone"))] == list(range(1500, 1600))
+    c.close()
+
+
+def test_a_length_limited_queue_pages_and_drops_its_oldest(restartable):
+    b = restartable(WINDOW)
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("dlq-maxlen", durable=True)
+    ch.queue_declare("maxlen", durable=True, arguments={
+        "x-max-length": 100, "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": "dlq-maxlen"})
+    publish_numbers(ch, "maxlen", range(300))
+    api = Api(b.http)
+    q = api.ok("GET", "/api/queues/%2F/maxlen")
+    assert q["messages_ready"] == 100
+    assert q["messages_paged_out"] > 0, q  # the limit is past the window of 10
+    api.close()
+    # The oldest 200 were dropped into the DLQ, in order; the newest 100 remain, in order.
+    assert [int(body) for body in bodies(get_all(ch, "dlq-maxlen"))] == list(range(200))
+    assert [int(body) for body in bodies(get_all(ch, "maxlen"))] == list(range(200, 300))
+    c.close()
+
+
+def test_reject_publish_counts_the_paged_region(restartable):
+    b = restartable(WINDOW)
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("capped", durable=True, arguments={
+        "x-max-length-bytes": 1000, "x-overflow": "reject-publish"})
+    accepted, refused = [], []
+    for n in range(150):
+        try:
+            ch.basic_publish("", "capped", b"%09d" % n, properties=PERSISTENT)
+            accepted.append(n)
+        except pika.exceptions.NackError:
+            refused.append(n)
+    # 9-byte bodies: 111 fit in 1000 bytes; the rest are nacked.
+    assert accepted == list(range(111)) and refused == list(range(111, 150))
+    api = Api(b.http)
+    q = api.ok("GET", "/api/queues/%2F/capped")
+    assert (q["messages_ready"], q["message_bytes"]) == (111, 999)
+    assert q["messages_paged_out"] > 0, q
+    api.close()
+    b = restartable.restart()
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    # After a restart the limit still counts what is paged out.
+    with pytest.raises(pika.exceptions.NackError):
+        ch.basic_publish("", "capped", b"%09d" % 999, properties=PERSISTENT)
+    assert [int(body) for body in bodies(get_all(ch, "capped"))] == list(range(111))
     c.close()
