@@ -48,7 +48,10 @@ void Broker::open_storage() {
   const std::filesystem::path dir = std::filesystem::path(config_.data_dir) / "rocksdb";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  auto stores = storage::open_rocksdb_store(dir);
+  storage::RocksDbOptions options;
+  // From RocksDB's background threads too: one fmt::print per line.
+  options.log_warning = [](std::string_view line) { log_error("rocksdb: {}", line); };
+  auto stores = storage::open_rocksdb_store(dir, options);
   if (!stores.ok()) {
     throw std::runtime_error(
         fmt::format("cannot open the store in {}: {}", dir.string(), stores.status().to_string()));
