@@ -688,21 +688,28 @@ void Queue::page_out_over_window() {
     ready_.pop_back();
     schedule_trim();
   }
-  if (wrote) write_state();
+  if (wrote) {
+    write_state();
+    // A trim asked for before these writes must not drop them.
+    ++trim_generation_;
+  }
 }
 
 void Queue::schedule_trim() {
   if (trim_scheduled_) return;
   trim_scheduled_ = true;
   const std::uint64_t upto = unwritten_region_.empty() ? 0 : unwritten_region_.back().seq;
-  store_->after_stored([weak = weak_from_this(), upto] {
+  store_->after_stored([weak = weak_from_this(), upto, generation = trim_generation_] {
     auto self = weak.lock();
     if (!self) return;
     self->trim_scheduled_ = false;
-    // Everything added before the request is stored: readable from now on.
+    // Everything added before the request is stored: readable from now on
+    // (unless a page-out wrote messages at or below `upto` since).
     auto& tail = self->unwritten_region_;
-    while (!tail.empty() && tail.front().seq <= upto)
-      tail.pop_front();
+    if (generation == self->trim_generation_) {
+      while (!tail.empty() && tail.front().seq <= upto)
+        tail.pop_front();
+    }
     if (!tail.empty()) self->schedule_trim();
   });
 }
@@ -739,7 +746,31 @@ void Queue::page_in() {
     return;
   }
   bool removed = false;
+  // Takes the region's lowest message still on its way to the store.
+  auto take_unwritten = [&] {
+    Entry entry = std::move(unwritten_region_.front());
+    unwritten_region_.pop_front();
+    const std::uint64_t size = entry.message->body.size();
+    page_from_ = entry.seq + 1;
+    paged_count_ = paged_count_ > 0 ? paged_count_ - 1 : 0;
+    paged_bytes_ = paged_bytes_ > size ? paged_bytes_ - size : 0;
+    if (!stores(*entry.message)) {
+      store_->remove(id_, entry.seq);  // written only while it was paged out
+      --stored_count_;
+      stored_bytes_ -= size;
+      removed = true;
+    }
+    ready_bytes_ += size;
+    ready_.push_back(std::move(entry));
+  };
   for (auto& stored : chunk) {
+    // A page-out under memory pressure writes transient messages after
+    // higher, stored ones: merge what is still on its way, in order.
+    while (!unwritten_region_.empty() && unwritten_region_.front().seq < stored.seq)
+      take_unwritten();
+    if (!unwritten_region_.empty() && unwritten_region_.front().seq == stored.seq) {
+      unwritten_region_.pop_front();  // written meanwhile: the stored copy is the same
+    }
     page_from_ = stored.seq + 1;
     if (waiting_in_region_.erase(stored.seq) > 0) continue;  // waiting, already in memory
     if (removed_from_region_.erase(stored.seq) > 0) continue;
@@ -768,28 +799,13 @@ void Queue::page_in() {
     ready_bytes_ += size;
     ready_.push_back(std::move(entry));
   }
-  // The store holds a prefix of the region (writes land in sequence order);
-  // past it, the messages still on their way are in memory.
+  // Past what the store holds, the messages still on their way are in memory.
   while (!unwritten_region_.empty() && unwritten_region_.front().seq < page_from_)
     unwritten_region_.pop_front();
   std::erase_if(removed_from_region_, [this](std::uint64_t seq) { return seq < page_from_; });
   if (chunk.empty()) {
-    for (std::size_t n = 0; n < kPageInChunk && !unwritten_region_.empty(); ++n) {
-      Entry entry = std::move(unwritten_region_.front());
-      unwritten_region_.pop_front();
-      const std::uint64_t size = entry.message->body.size();
-      page_from_ = entry.seq + 1;
-      paged_count_ = paged_count_ > 0 ? paged_count_ - 1 : 0;
-      paged_bytes_ = paged_bytes_ > size ? paged_bytes_ - size : 0;
-      if (!stores(*entry.message)) {
-        store_->remove(id_, entry.seq);  // stored only to keep its place
-        --stored_count_;
-        stored_bytes_ -= size;
-        removed = true;
-      }
-      ready_bytes_ += size;
-      ready_.push_back(std::move(entry));
-    }
+    for (std::size_t n = 0; n < kPageInChunk && !unwritten_region_.empty(); ++n)
+      take_unwritten();
   }
   if (paged_count_ == 0) paged_bytes_ = 0;
   if (removed) write_state();

@@ -334,6 +334,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // memory once their batch is stored.
   std::deque<Entry> unwritten_region_;
   bool trim_scheduled_ = false;
+  std::uint64_t trim_generation_ = 0;  // raised when a page-out writes (schedule_trim)
   void schedule_trim();
   // Recovery: what decides `redelivered` for messages stored before this
   // run, and waiting messages inside the paged region (skipped by page_in).

@@ -403,3 +403,42 @@ def test_reject_publish_counts_the_paged_region(restartable):
         ch.basic_publish("", "capped", b"%09d" % 999, properties=PERSISTENT)
     assert [int(body) for body in bodies(get_all(ch, "capped"))] == list(range(111))
     c.close()
+
+
+def test_transient_messages_paged_out_again_are_not_skipped_by_the_next_page_in(restartable):
+    # A consumer pages a backlog in whole; one more publish, under memory pressure, pages most of
+    # it out again, the transient messages written after the stored ones behind them; the
+    # consumer's ack asks for the next page while those writes are still under way. The page
+    # must merge them, not skip them: every message arrives once, in order.
+    b = restartable(WINDOW + ["--memory-high-watermark", "24000000"])
+    producer = connect(b)
+    pch = producer.channel()
+    pch.confirm_delivery()
+    pch.queue_declare("race", durable=True)
+    backlog = 1000  # 16 MB: over half the watermark, so transient messages page out
+    body = b"t" * 16384
+
+    for n in range(backlog):
+        props = PERSISTENT if n % 3 == 0 else TRANSIENT  # stored ones between transient ones
+        pch.basic_publish("", "race", b"%06d" % n + body, properties=props)
+    consumer = connect(b)
+    cch = consumer.channel()
+    cch.basic_qos(prefetch_count=20)
+    got = []
+    messages = cch.consume("race", inactivity_timeout=10)
+    for _ in range(20):  # the page-in has run: the backlog is in memory
+        m, _, received = next(messages)
+        got.append(int(received[:6]))
+    # Without confirms: no waiting for the page-out's writes.
+    producer.channel().basic_publish("", "race", b"%06d" % backlog + body, properties=TRANSIENT)
+    cch.basic_ack(m.delivery_tag, multiple=True)
+    for m, _, received in messages:
+        assert m is not None, "missing after %d: %d messages" % (got[-1], len(got))
+        got.append(int(received[:6]))
+        cch.basic_ack(m.delivery_tag)
+        if len(got) == backlog + 1:
+            break
+    assert got == list(range(backlog + 1))
+    cch.cancel()
+    producer.close()
+    consumer.close()
