@@ -720,21 +720,31 @@ void Queue::maybe_page_in() {
     const std::uint64_t before = paged_count_, from_before = page_from_;
     page_in();
     if (paged_count_ == before && page_from_ == from_before) {
+      if (page_in_waited_) {
+        // Still nothing once every write was done: the count is wrong, and
+        // waiting again would spin. Believe the store.
+        log_error("queue '{}': {} paged messages are not in the store; forgotten", name_,
+                  paged_count_);
+        paged_count_ = 0;
+        paged_bytes_ = 0;
+        page_in_waited_ = false;
+        return;
+      }
       // Nothing found: the count disagrees with the store. Try again once
       // the writes under way are done, rather than spin.
       if (!page_in_requested_) {
-        log_warning("queue '{}': {} paged messages not found in the store yet", name_,
-                    paged_count_);
         page_in_requested_ = true;
         store_->after_stored([weak = weak_from_this()] {
           auto self = weak.lock();
           if (!self) return;
           self->page_in_requested_ = false;
+          self->page_in_waited_ = true;
           self->dispatch();
         });
       }
       return;
     }
+    page_in_waited_ = false;
   }
 }
 

@@ -329,6 +329,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::uint64_t paged_bytes_ = 0;
   std::uint64_t page_from_ = 0;
   bool page_in_requested_ = false;
+  bool page_in_waited_ = false;  // a page-in found nothing even after the writes
   // Paged-region messages whose append may still be on its way to the
   // store (a read would not find them yet), in sequence order; dropped from
   // memory once their batch is stored.
