@@ -113,16 +113,22 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
   if (const auto* v = protocol::find_field(args, "x-delayed-retry-multiplier")) {
     retry_multiplier_ = number_of(*v);
   }
-  paging_ = store_ != nullptr && pageable();
+  paging_ = store_ != nullptr;
 }
 
 bool Queue::pages() const {
   return paging_;
 }
 
-bool Queue::pageable() const {
-  // The paged region is a suffix in sequence order: priorities reorder.
-  return !max_priority_;
+std::uint64_t Queue::sequence_for(std::uint64_t arrival, const Message& message) const {
+  if (!max_priority_) return arrival;
+  const std::uint64_t priority = std::min<std::uint8_t>(message.priority, *max_priority_);
+  return ((*max_priority_ - priority) << kArrivalBits) | arrival;
+}
+
+void Queue::back_in_ready(std::uint64_t seq) {
+  if (out_of_ready_.empty()) return;
+  if (auto it = out_of_ready_.find(seq); it != out_of_ready_.end()) out_of_ready_.erase(it);
 }
 
 Queue::~Queue() = default;
@@ -219,12 +225,14 @@ void Queue::write_state() {
 }
 
 void Queue::delivered(const Entry& entry) {
-  if (!durable_store_ || entry.seq <= delivered_upto_) return;
-  delivered_upto_ = entry.seq;
+  if (max_priority_ && paging_) out_of_ready_.insert(entry.seq);
+  if (!durable_store_ || arrival_of(entry.seq) <= delivered_upto_) return;
+  delivered_upto_ = arrival_of(entry.seq);
   if (entry.message->persistent) write_state();
 }
 
 void Queue::discard_stored(std::uint64_t seq, const Message& message) {
+  back_in_ready(seq);  // settled for good: no longer holds the region back
   if (!stores(message) || deleted_) return;
   store_->remove(id_, seq);
   --stored_count_;
@@ -249,14 +257,15 @@ void Queue::restore(std::vector<Entry> entries,
     }
   }
   for (Entry& entry : entries) {
-    next_seq_ = std::max(next_seq_, entry.seq + 1);
-    entry.redelivered = !clean_stop || entry.seq <= delivered_upto_;
+    next_seq_ = std::max(next_seq_, arrival_of(entry.seq) + 1);
+    entry.redelivered = !clean_stop || arrival_of(entry.seq) <= delivered_upto_;
     ++stored_count_;
     stored_bytes_ += entry.message->body.size();
     if (auto wait = waiting.find(entry.seq); wait != waiting.end()) {
       entry.redelivered = true;
       entry.acquired_count = wait->second.acquired_count;
       entry.delivery_count = wait->second.delivery_count;
+      if (max_priority_ && paging_) out_of_ready_.insert(entry.seq);
       waiting_.emplace(steady_from_unix_ms(wait->second.due_unix_ms),
                        Waiting{std::move(entry), wait->second.due_unix_ms});
       continue;
@@ -270,11 +279,6 @@ void Queue::restore(std::vector<Entry> entries,
   }
   first_seq_this_run_ = next_seq_;
   arm_waiting_timer();
-  if (max_priority_) {
-    std::stable_sort(ready_.begin(), ready_.end(), [this](const Entry& a, const Entry& b) {
-      return priority_of(a) > priority_of(b);
-    });
-  }
   if (may_expire_) expire_head();
 }
 
@@ -311,7 +315,8 @@ void Queue::drop_head_over_limit() {
 }
 
 bool Queue::publish(MessagePtr message) {
-  Entry entry{std::move(message), next_seq_++, false};
+  const std::uint64_t seq = sequence_for(next_seq_++, *message);
+  Entry entry{std::move(message), seq, false};
   if (message_ttl_ || entry.message->ttl_ms >= 0) {
     auto ttl = std::chrono::milliseconds(entry.message->ttl_ms >= 0 ? entry.message->ttl_ms
                                                                     : message_ttl_->count());
@@ -326,7 +331,8 @@ bool Queue::publish(MessagePtr message) {
     if (overflow_ == Overflow::kRejectPublishDlx) dead_letter(entry.message, DeathReason::kMaxlen);
     return false;
   }
-  const bool to_region = paged_count_ > 0;
+  // Into the region unless it sorts before it (a higher priority).
+  const bool to_region = paged_count_ > 0 && entry.seq >= page_from_;
   if (stores(*entry.message) || to_region) {
     // Behind paged-out messages a transient one waits in the store too,
     // flagged so that a restart drops it.
@@ -342,8 +348,7 @@ bool Queue::publish(MessagePtr message) {
   if (to_region) {
     ++paged_count_;
     paged_bytes_ += entry.message->body.size();
-    unwritten_region_.push_back(std::move(entry));
-    schedule_trim();
+    add_unwritten(std::move(entry));
     if (overflow_ == Overflow::kDropHead) drop_head_over_limit();
     if (ready_.empty() && !consumers_.empty()) dispatch();
     if (may_expire_) arm_expiry_timer();  // its own TTL may be the earliest
@@ -352,9 +357,8 @@ bool Queue::publish(MessagePtr message) {
   ready_bytes_ += entry.message->body.size();
   if (max_priority_) {
     // Before the first message of a lower priority.
-    const std::uint8_t priority = priority_of(entry);
-    auto pos = std::find_if(ready_.begin(), ready_.end(),
-                            [&](const Entry& e) { return priority_of(e) < priority; });
+    auto pos = std::upper_bound(ready_.begin(), ready_.end(), entry.seq,
+                                [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
     ready_.insert(pos, std::move(entry));
   } else {
     ready_.push_back(std::move(entry));
@@ -504,17 +508,12 @@ void Queue::requeue(Entry entry) {
     discard_stored(entry.seq, *entry.message);
     return;
   }
+  back_in_ready(entry.seq);
   entry.redelivered = true;
   // Requeued messages are usually older than everything ready, so the search
   // from the front is short.
-  auto pos = max_priority_
-                 ? std::upper_bound(ready_.begin(), ready_.end(), entry,
-                                    [this](const Entry& a, const Entry& b) {
-                                      const auto pa = priority_of(a), pb = priority_of(b);
-                                      return pa != pb ? pa > pb : a.seq < b.seq;
-                                    })
-                 : std::upper_bound(ready_.begin(), ready_.end(), entry.seq,
-                                    [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
+  auto pos = std::upper_bound(ready_.begin(), ready_.end(), entry.seq,
+                              [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
   ready_bytes_ += entry.message->body.size();
   index_expiry(entry);
   ready_.insert(pos, std::move(entry));
@@ -671,6 +670,7 @@ void Queue::page_out_over_window() {
         back.message->ttl_ms >= 0) {
       break;
     }
+    if (!out_of_ready_.empty() && back.seq < *out_of_ready_.rbegin()) break;
     const std::uint64_t size = back.message->body.size();
     if (!stores(*back.message)) {
       if (!transient_too) break;
@@ -684,33 +684,34 @@ void Queue::page_out_over_window() {
     ++paged_count_;
     paged_bytes_ += size;
     ready_bytes_ -= size;
-    unwritten_region_.push_front(std::move(ready_.back()));
+    add_unwritten(std::move(ready_.back()));
     ready_.pop_back();
-    schedule_trim();
   }
-  if (wrote) {
-    write_state();
-    // A trim asked for before these writes must not drop them.
-    ++trim_generation_;
+  if (wrote) write_state();
+}
+
+void Queue::add_unwritten(Entry entry) {
+  // Mostly at either end: appended to the region, or paged out before it.
+  auto pos = unwritten_region_.end();
+  if (!unwritten_region_.empty() && entry.seq < unwritten_region_.back().entry.seq) {
+    pos = std::upper_bound(unwritten_region_.begin(), unwritten_region_.end(), entry.seq,
+                           [](std::uint64_t seq, const Unwritten& u) { return seq < u.entry.seq; });
   }
+  unwritten_region_.insert(pos, Unwritten{std::move(entry), store_->open_batch_id()});
+  schedule_trim();
 }
 
 void Queue::schedule_trim() {
   if (trim_scheduled_) return;
   trim_scheduled_ = true;
-  const std::uint64_t upto = unwritten_region_.empty() ? 0 : unwritten_region_.back().seq;
-  store_->after_stored([weak = weak_from_this(), upto, generation = trim_generation_] {
+  store_->after_stored([weak = weak_from_this(), batch = store_->open_batch_id()] {
     auto self = weak.lock();
     if (!self) return;
     self->trim_scheduled_ = false;
-    // Everything added before the request is stored: readable from now on
-    // (unless a page-out wrote messages at or below `upto` since).
-    auto& tail = self->unwritten_region_;
-    if (generation == self->trim_generation_) {
-      while (!tail.empty() && tail.front().seq <= upto)
-        tail.pop_front();
-    }
-    if (!tail.empty()) self->schedule_trim();
+    // Everything added up to that batch is stored: readable from now on.
+    auto& region = self->unwritten_region_;
+    std::erase_if(region, [batch](const Unwritten& u) { return u.batch <= batch; });
+    if (!region.empty()) self->schedule_trim();
   });
 }
 
@@ -758,7 +759,7 @@ void Queue::page_in() {
   bool removed = false;
   // Takes the region's lowest message still on its way to the store.
   auto take_unwritten = [&] {
-    Entry entry = std::move(unwritten_region_.front());
+    Entry entry = std::move(unwritten_region_.front().entry);
     unwritten_region_.pop_front();
     const std::uint64_t size = entry.message->body.size();
     page_from_ = entry.seq + 1;
@@ -776,9 +777,9 @@ void Queue::page_in() {
   for (auto& stored : chunk) {
     // A page-out under memory pressure writes transient messages after
     // higher, stored ones: merge what is still on its way, in order.
-    while (!unwritten_region_.empty() && unwritten_region_.front().seq < stored.seq)
+    while (!unwritten_region_.empty() && unwritten_region_.front().entry.seq < stored.seq)
       take_unwritten();
-    if (!unwritten_region_.empty() && unwritten_region_.front().seq == stored.seq) {
+    if (!unwritten_region_.empty() && unwritten_region_.front().entry.seq == stored.seq) {
       unwritten_region_.pop_front();  // written meanwhile: the stored copy is the same
     }
     page_from_ = stored.seq + 1;
@@ -798,7 +799,7 @@ void Queue::page_in() {
       --stored_count_;
       stored_bytes_ -= size;
       removed = true;
-      if (stored.seq < first_seq_this_run_) continue;
+      if (arrival_of(stored.seq) < first_seq_this_run_) continue;
     }
     Entry entry;
     entry.message = std::move(decoded->message);
@@ -810,7 +811,7 @@ void Queue::page_in() {
     ready_.push_back(std::move(entry));
   }
   // Past what the store holds, the messages still on their way are in memory.
-  while (!unwritten_region_.empty() && unwritten_region_.front().seq < page_from_)
+  while (!unwritten_region_.empty() && unwritten_region_.front().entry.seq < page_from_)
     unwritten_region_.pop_front();
   std::erase_if(removed_from_region_, [this](std::uint64_t seq) { return seq < page_from_; });
   if (chunk.empty()) {
@@ -844,15 +845,13 @@ void Queue::browse(std::size_t offset, const std::function<bool(const Entry&)>& 
     }
     return visit(e);
   };
-  // The store holds a prefix of the region; past it, what is still being
-  // written is in memory.
-  const std::uint64_t unwritten_from = unwritten_region_.empty()
-                                           ? std::numeric_limits<std::uint64_t>::max()
-                                           : unwritten_region_.front().seq;
+  // What is still being written is in memory: merged with what the store
+  // holds, in sequence order (a copy in both is visited once).
+  auto unwritten = unwritten_region_.begin();
   constexpr std::size_t kBrowseChunk = 256;  // browsing stops early; page_in reads more
   std::uint64_t from = page_from_;
   std::vector<storage::StoredMessage> chunk;
-  while (from < unwritten_from) {
+  for (;;) {
     chunk.clear();
     const storage::Status status = store_->messages().read(id_, from, kBrowseChunk, chunk);
     if (!status.ok()) {
@@ -860,21 +859,26 @@ void Queue::browse(std::size_t offset, const std::function<bool(const Entry&)>& 
       return;
     }
     for (const auto& stored : chunk) {
-      if (stored.seq >= unwritten_from) break;
       from = stored.seq + 1;
+      for (; unwritten != unwritten_region_.end() && unwritten->entry.seq <= stored.seq;
+           ++unwritten) {
+        if (unwritten->entry.seq < stored.seq && !visit_from(unwritten->entry)) return;
+      }
       if (auto entry = region_entry(stored.seq, stored.bytes); entry && !visit_from(*entry)) return;
     }
     if (chunk.size() < kBrowseChunk) break;
   }
-  for (const Entry& e : unwritten_region_) {
-    if (e.seq >= from && !visit_from(e)) return;
+  for (; unwritten != unwritten_region_.end(); ++unwritten) {
+    if (!visit_from(unwritten->entry)) return;
   }
 }
 
 std::optional<Queue::Entry> Queue::region_entry(std::uint64_t seq, std::string_view bytes) const {
   if (waiting_in_region_.contains(seq) || removed_from_region_.contains(seq)) return std::nullopt;
   auto decoded = decode_stored_message(bytes);
-  if (!decoded || (decoded->transient && seq < first_seq_this_run_)) return std::nullopt;
+  if (!decoded || (decoded->transient && arrival_of(seq) < first_seq_this_run_)) {
+    return std::nullopt;
+  }
   Entry entry;
   entry.message = std::move(decoded->message);
   entry.seq = seq;
@@ -914,9 +918,12 @@ std::optional<Queue::Entry> Queue::find_ready(std::uint64_t seq) const {
       std::find_if(ready_.begin(), ready_.end(), [seq](const Entry& e) { return e.seq == seq; });
   if (it != ready_.end()) return *it;
   if (paged_count_ == 0 || seq < page_from_ || deleted_) return std::nullopt;
-  auto unwritten = std::lower_bound(unwritten_region_.begin(), unwritten_region_.end(), seq,
-                                    [](const Entry& e, std::uint64_t s) { return e.seq < s; });
-  if (unwritten != unwritten_region_.end() && unwritten->seq == seq) return *unwritten;
+  auto unwritten =
+      std::lower_bound(unwritten_region_.begin(), unwritten_region_.end(), seq,
+                       [](const Unwritten& u, std::uint64_t s) { return u.entry.seq < s; });
+  if (unwritten != unwritten_region_.end() && unwritten->entry.seq == seq) {
+    return unwritten->entry;
+  }
   std::vector<storage::StoredMessage> found;
   if (!store_->messages().read(id_, seq, 1, found).ok() || found.empty() ||
       found.front().seq != seq) {
@@ -937,9 +944,10 @@ bool Queue::remove_ready(std::uint64_t seq, Entry* out) {
   auto found = find_ready(seq);
   if (!found) return false;
   *out = std::move(*found);
-  auto unwritten = std::lower_bound(unwritten_region_.begin(), unwritten_region_.end(), seq,
-                                    [](const Entry& e, std::uint64_t s) { return e.seq < s; });
-  if (unwritten != unwritten_region_.end() && unwritten->seq == seq) {
+  auto unwritten =
+      std::lower_bound(unwritten_region_.begin(), unwritten_region_.end(), seq,
+                       [](const Unwritten& u, std::uint64_t s) { return u.entry.seq < s; });
+  if (unwritten != unwritten_region_.end() && unwritten->entry.seq == seq) {
     unwritten_region_.erase(unwritten);
   }
   removed_from_region_.insert(seq);

@@ -4,17 +4,19 @@
 // it, so a deleted queue outlives its last reference safely). Lives on the
 // broker thread; never touched from another thread.
 //
-// Messages carry a per-queue sequence number. The ready list is kept sorted
-// by it, so a message that is requeued (nack, reject, a closed channel) goes
-// back to its original position, as in RabbitMQ.
+// Messages carry a per-queue sequence number, which is also their key in the
+// store: the arrival counter, and in a priority queue the priority band above
+// it (higher priorities first), so that sequence order is delivery order. The
+// ready list is kept sorted by it, so a message that is requeued (nack,
+// reject, a closed channel) goes back to its original position, as in
+// RabbitMQ.
 //
-// Paging (queues without priorities; transient messages only under memory
-// pressure): the ready messages past a memory window live in the store only,
-// as a contiguous
-// range of the highest sequences (the "paged region"); they are read back a
-// window at a time as consumers catch up. A message published while the
-// region exists joins it (a transient one is stored too, flagged transient,
-// and dropped at the next start). See docs/ARCHITECTURE.md.
+// Paging (transient messages only under memory pressure): the ready messages
+// past a memory window live in the store only, as a contiguous range of the
+// highest sequences (the "paged region"); they are read back a window at a
+// time as consumers catch up. A message published into the region joins it
+// (a transient one is stored too, flagged transient, and dropped at the next
+// start). See docs/ARCHITECTURE.md.
 
 #include <algorithm>
 #include <array>
@@ -27,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -137,9 +140,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::size_t ready_count() const { return ready_.size() + paged_count_; }
   // Ready messages held in memory (the rest are paged out to the store).
   std::size_t ready_in_memory() const { return ready_.size(); }
-  // Whether this queue can page (no priorities, no length limits), and
-  // whether it does (it also has a store).
-  bool pageable() const;
+  // Whether this queue pages (it has a store).
   bool pages() const;
   std::size_t consumer_count() const { return consumers_.size(); }
   std::uint64_t unacked_count() const { return unacked_; }
@@ -313,12 +314,24 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::optional<std::chrono::milliseconds> lease_;
   std::unique_ptr<boost::asio::steady_timer> lease_timer_;
   std::optional<std::uint32_t> delivery_limit_;
-  // x-max-priority: ready_ is kept sorted by (priority desc, seq), so the
-  // head is the oldest message of the highest priority.
+  // x-max-priority: a message's sequence carries its priority band above
+  // the arrival counter, so ready_ (sorted by sequence) has the oldest
+  // message of the highest priority at its head.
   std::optional<std::uint8_t> max_priority_;
-  std::uint8_t priority_of(const Entry& e) const {
-    return std::min<std::uint8_t>(e.message->priority, *max_priority_);
+  // 2^45 arrivals per queue; with 8 bits of band a sequence stays below 2^53
+  // (exact in JSON numbers).
+  static constexpr int kArrivalBits = 45;
+  static std::uint64_t arrival_of(std::uint64_t seq) {
+    return seq & ((std::uint64_t{1} << kArrivalBits) - 1);
   }
+  std::uint64_t sequence_for(std::uint64_t arrival, const Message& message) const;
+  // Priority queues: sequences of delivered messages not yet settled (acked,
+  // requeued, dropped) or waiting to be retried. A page-out must not move the
+  // region's start below any of them (the store may still hold them, and a
+  // page-in would read them as ready). FIFO queues hand out from the head, so
+  // theirs are always below the region.
+  std::multiset<std::uint64_t> out_of_ready_;
+  void back_in_ready(std::uint64_t seq);
   // x-single-active-consumer: only the first registered consumer receives.
   bool single_active_consumer_ = false;
   std::uint64_t ready_bytes_ = 0;  // of ready_ (in memory)
@@ -333,9 +346,14 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // Paged-region messages whose append may still be on its way to the
   // store (a read would not find them yet), in sequence order; dropped from
   // memory once their batch is stored.
-  std::deque<Entry> unwritten_region_;
+  // `batch`: the store's open batch when it was added.
+  struct Unwritten {
+    Entry entry;
+    std::uint64_t batch = 0;
+  };
+  std::deque<Unwritten> unwritten_region_;
+  void add_unwritten(Entry entry);
   bool trim_scheduled_ = false;
-  std::uint64_t trim_generation_ = 0;  // raised when a page-out writes (schedule_trim)
   void schedule_trim();
   // Recovery: what decides `redelivered` for messages stored before this
   // run, and waiting messages inside the paged region (skipped by page_in).
