@@ -1,6 +1,7 @@
 // Every call to the broker's admin API goes through here: basic auth from the session, JSON in
 // and out, and errors turned into plain sentences (ApiError.message) that pages show as they are.
-// A 401 ends the session (the login page says why).
+// A 401 (credentials no longer accepted) ends the session (the login page says why); a 403 (the
+// user lacks the tag or the permission) is an ordinary error, shown where the page shows errors.
 import { currentSession, endSession, expireIfIdle } from './session';
 
 export class ApiError extends Error {
@@ -28,6 +29,7 @@ export function describe(status: number, body: unknown, what: string): string {
     case 400:
       return `The broker refused to ${what}: ${reason || 'bad request'}.`;
     case 401:
+    case 403:
       return reason ? `Not allowed to ${what}: ${reason}` : `Not allowed to ${what}.`;
     case 404:
       return `Could not ${what}: ${reason && reason !== 'Not Found' ? reason : 'it does not exist (any more)'}.`;
@@ -85,6 +87,7 @@ export async function api<T = unknown>(path: string, opts: RequestOptions): Prom
       body = text;
     }
   }
+  // Only a 401: a 403 refuses this request, not the user, who stays logged in.
   if (res.status === 401 && !opts.token) {
     const reason = reasonText(body) || 'the broker no longer accepts your credentials';
     endSession(`You were logged out: ${reason}. Log in again.`);

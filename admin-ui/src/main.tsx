@@ -29,12 +29,15 @@ function Login({ reason }: { reason: string | null }) {
       const tags = Array.isArray(me.tags) ? me.tags : String(me.tags).split(',').filter(Boolean);
       startSession({ user: me.name, token, tags });
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) {
+      // 403: the credentials are right but the user may not use the API; 401: wrong credentials.
+      if (err instanceof ApiError && err.status === 403) {
         setError(
           err.reason === 'Not management user'
             ? 'Login failed: this user has no management tag, so it may not use the console.'
-            : 'Login failed: wrong user name or password (the default user guest may log in only from the broker’s own machine).',
+            : `Login failed: ${err.reason || 'the broker refused this user'}.`,
         );
+      } else if (err instanceof ApiError && err.status === 401) {
+        setError('Login failed: wrong user name or password (the default user guest may log in only from the broker’s own machine).');
       } else {
         setError(err instanceof Error ? err.message : String(err));
       }

@@ -1,7 +1,8 @@
 // The login session: a broker user's credentials, kept in sessionStorage (gone when the tab
 // closes) and sent as HTTP basic auth with every API request. A session ends after
 // IDLE_LIMIT_MS without user activity, or as soon as the broker answers 401 (password changed,
-// user deleted, tag removed); either way the user is sent back to the login page with the reason.
+// user deleted); either way the user is sent back to the login page with the reason. A 403 (a tag
+// or permission missing, e.g. the management tag removed) does not end it: pages show the refusal.
 
 export const IDLE_LIMIT_MS = 30 * 60 * 1000;
 const KEY = 'warren.session';

@@ -34,8 +34,8 @@ async function load(): Promise<Data> {
   const [overview, nodes, alarms] = await Promise.all([
     api<Overview>('/api/overview', { what: 'load the overview' }),
     api<Node[]>('/api/nodes', { what: 'load node memory and storage' }).catch((e) => {
-      // Monitoring tag needed; management users see the rest.
-      if (e.status === 401) return [] as Node[];
+      // Monitoring tag needed (403 "Not monitor user"); management users see the rest.
+      if (e.status === 403) return [] as Node[];
       throw e;
     }),
     fetchAlarms(),

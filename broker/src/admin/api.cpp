@@ -13,7 +13,7 @@ ApiError bad_request(json reason) {
 }
 
 ApiError not_authorised(std::string reason) {
-  return ApiError{401, "not_authorised", std::move(reason)};
+  return ApiError{403, "not_authorised", std::move(reason)};
 }
 
 std::string strip_code_name(const std::string& text) {

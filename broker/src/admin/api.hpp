@@ -74,10 +74,13 @@ struct ApiError {
 
 ApiError not_found();  // 404 {"error":"Object Not Found","reason":"Not Found"}
 ApiError bad_request(json reason);
+// 403 {"error":"not_authorised","reason":...}: an authenticated user without
+// the tag or the vhost permission (issue #5; RabbitMQ 3.10 answers 401).
 ApiError not_authorised(std::string reason);
-// How RabbitMQ's management API reports an AMQP error raised by an
-// operation: 404 not_found, 403 -> 401 not_authorised, else 400 bad_request;
-// the reason is the text without its "CODE_NAME - " prefix.
+// How the admin API reports an AMQP error raised by an operation:
+// 404 not_found, 403 ACCESS_REFUSED -> 403 not_authorised "Access refused."
+// (RabbitMQ 3.10: 401), else 400 bad_request; the reason is the text
+// without its "CODE_NAME - " prefix.
 ApiError from_amqp(const broker::AmqpError& error);
 // The text without the "NOT_FOUND - " style prefix.
 std::string strip_code_name(const std::string& text);

@@ -192,6 +192,8 @@ asio::awaitable<void> AdminServer::session(tcp::socket socket) {
       response = co_await finish(std::move(work), request.target);
       if (shutting_down_) break;
     }
+    // Only a failed authentication (401) carries the Basic challenge; a 403
+    // (authenticated, but without the tag or permission) does not.
     if (response.status == 401) {
       bool has = false;
       for (auto& h : response.headers)

@@ -532,4 +532,34 @@ describe('web console', () => {
     await see('You were logged out', { exact: false });
     assert.match(await page.locator('.notice').textContent(), /Login failed/);
   });
+
+  test('a refusal for want of a tag or permission (403) is shown as an error; the session goes on', T, async () => {
+    // Right password, no management tag: refused at the login page, saying why.
+    assert.equal((await http(broker, 'PUT', '/api/users/notag', { password: 'notag-pass', tags: '' })).status, 201);
+    await page.goto(broker.httpUrl + '/');
+    await page.getByLabel('User name').fill('notag');
+    await page.getByLabel('Password').fill('notag-pass');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await see('this user has no management tag', { exact: false });
+
+    // A management user with no permissions in '/': the overview works without the node view
+    // (403 "Not monitor user"), a queue of '/' is refused where the page shows errors, and the
+    // user stays logged in.
+    assert.equal((await http(broker, 'PUT', '/api/users/viewer', { password: 'viewer-pass', tags: 'management' })).status, 201);
+    await page.getByLabel('User name').fill('viewer');
+    await page.getByLabel('Password').fill('viewer-pass');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await see('No alarms', { exact: false });
+    await new Promise((r) => setTimeout(r, 2500)); // a second poll of the overview
+    assert.equal(await page.getByRole('heading', { name: 'Overview' }).count(), 1);
+    assert.equal(await page.locator('main .error').count(), 0);
+    await page.goto(broker.httpUrl + '/#/queues/%2F/e2e.work');
+    await see("Not allowed to load queue 'e2e.work': User not authorised to access virtual host", { exact: false });
+    await screenshot(page, 'refused-403');
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    assert.notEqual(await page.evaluate(() => sessionStorage.getItem('warren.session')), null);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    for (const u of ['notag', 'viewer']) assert.equal((await http(broker, 'DELETE', '/api/users/' + u)).status, 204);
+  });
 });

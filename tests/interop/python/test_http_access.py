@@ -72,29 +72,43 @@ def test_user_without_password_cannot_log_in(api, api_for, made):
     assert api_for(name, "").get("/api/whoami")[0] == 401
 
 
+@refused_403
 def test_tags_gate_the_api(api, api_for, made):
+    # Logged in, but without the tag: 403 (RabbitMQ 3.10: 401), same body.
     none = new_user(api, made, tags="")
     mgmt = new_user(api, made, tags="management")
     monitor = new_user(api, made, tags="monitoring")
     assert api_for(none, "pw").get("/api/whoami") == (
-        401, {"error": "not_authorised", "reason": "Not management user"})
+        403, {"error": "not_authorised", "reason": "Not management user"})
     assert api_for(mgmt, "pw").get("/api/whoami") == (200, {"name": mgmt, "tags": ["management"]})
     assert api_for(mgmt, "pw").get("/api/users") == (
-        401, {"error": "not_authorised", "reason": "Not administrator user"})
-    assert api_for(monitor, "pw").get("/api/users")[0] == 401
-    assert api_for(mgmt, "pw").put("/api/vhosts/" + uid("nope"))[0] == 401
+        403, {"error": "not_authorised", "reason": "Not administrator user"})
+    assert api_for(mgmt, "pw").get("/api/nodes") == (
+        403, {"error": "not_authorised", "reason": "Not monitor user"})
+    assert api_for(monitor, "pw").get("/api/users") == (
+        403, {"error": "not_authorised", "reason": "Not administrator user"})
+    assert api_for(mgmt, "pw").put("/api/vhosts/" + uid("nope")) == (
+        403, {"error": "not_authorised", "reason": "Not administrator user"})
+    assert api_for(mgmt, "pw").get("/api/queues/%2F") == (
+        403, {"error": "not_authorised", "reason": "User not authorised to access virtual host"})
+    # Objects need permissions in their vhost, even for monitoring (administrators excepted).
+    assert api_for(monitor, "pw").get("/api/queues/%2F") == (
+        403, {"error": "not_authorised", "reason": "User not authorised to access virtual host"})
+
+
+def test_tags_decide_what_is_listed(api, api_for, made):
+    mgmt = new_user(api, made, tags="management")
+    monitor = new_user(api, made, tags="monitoring")
     # monitoring sees every vhost; management only those it has permissions in.
     vhosts = [v["name"] for v in api_for(monitor, "pw").get("/api/vhosts")[1]]
     assert "/" in vhosts
     assert api_for(mgmt, "pw").get("/api/vhosts")[1] == []
     assert api_for(mgmt, "pw").get("/api/queues") == (200, [])
-    assert api_for(mgmt, "pw").get("/api/queues/%2F") == (
-        401, {"error": "not_authorised", "reason": "User not authorised to access virtual host"})
-    # Objects need permissions in their vhost, even for monitoring (administrators excepted).
-    assert api_for(monitor, "pw").get("/api/queues/%2F")[0] == 401
+    # Listings leave out the vhosts without permissions, even for monitoring.
     assert api_for(monitor, "pw").get("/api/queues") == (200, [])
 
 
+@refused_403
 def test_management_user_with_permissions(api, api_for, made):
     mgmt = new_user(api, made, tags="management")
     vh = new_vhost(api, made)
@@ -104,8 +118,8 @@ def test_management_user_with_permissions(api, api_for, made):
     assert [v["name"] for v in a.get("/api/vhosts")[1]] == [vh]
     assert a.put("/api/queues/%s/mine.q" % q(vh), {"durable": False})[0] == 201
     # configure regex does not match: refused, nothing created.
-    status, body = a.put("/api/queues/%s/other.q" % q(vh), {"durable": False})
-    assert status == 401 and body["error"] == "not_authorised"
+    assert a.put("/api/queues/%s/other.q" % q(vh), {"durable": False}) == (
+        403, {"error": "not_authorised", "reason": "Access refused."})
     assert api.get("/api/queues/%s/other.q" % q(vh))[0] == 404
     assert [x["name"] for x in a.get("/api/queues")[1]] == ["mine.q"]
 

@@ -108,11 +108,13 @@ def test_import_rejects_malformed_files(api):
     assert api.get("/api/queues/%2F/" + q(qn))[0] == 404
 
 
+@refused_403
 def test_definitions_need_administrator(api, api_for):
     user = uid("mgmt")
     api.put("/api/users/" + q(user), {"password": "pw", "tags": "management"})
+    refused = (403, {"error": "not_authorised", "reason": "Not administrator user"})
     try:
-        assert api_for(user, "pw").get("/api/definitions")[0] == 401
-        assert api_for(user, "pw").post("/api/definitions", {})[0] == 401
+        assert api_for(user, "pw").get("/api/definitions") == refused
+        assert api_for(user, "pw").post("/api/definitions", {}) == refused
     finally:
         api.delete("/api/users/" + q(user))

@@ -54,6 +54,33 @@ def test_unknown_user_is_401(api_for):
     assert body["reason"] == "Login failed"
 
 
+@refused_403
+def test_refusal_is_403_without_challenge(api, api_for):
+    # Issue #5: 401 (with the Basic challenge) when the credentials fail, 403 (without it) when a
+    # logged-in user lacks the tag, the vhost access or the permission.
+    tagless, mgmt = uid("notags"), uid("mgmt")
+    assert api.put("/api/users/" + q(tagless), {"password": "pw", "tags": ""})[0] == 201
+    assert api.put("/api/users/" + q(mgmt), {"password": "pw", "tags": "management"})[0] == 201
+    try:
+        for a, method, path, reason in (
+                (api_for(tagless, "pw"), "GET", "/api/overview", "Not management user"),
+                (api_for(mgmt, "pw"), "GET", "/api/users", "Not administrator user"),
+                (api_for(mgmt, "pw"), "GET", "/api/queues/%2F",
+                 "User not authorised to access virtual host"),
+                (api, "DELETE", "/api/exchanges/%2F/amq.direct", "Access refused.")):
+            assert a.request(method, path) == (
+                403, {"error": "not_authorised", "reason": reason}), path
+            assert "www-authenticate" not in a.last_headers, path
+            assert a.last_headers["content-type"].startswith("application/json"), path
+        wrong = api_for(tagless, "wrong")
+        assert wrong.get("/api/overview") == (
+            401, {"error": "not_authorized", "reason": "Login failed"})
+        assert wrong.last_headers["www-authenticate"].startswith("Basic realm=")
+    finally:
+        api.delete("/api/users/" + q(tagless))
+        api.delete("/api/users/" + q(mgmt))
+
+
 def test_malformed_basic_credentials_are_400(api):
     # As RabbitMQ (Cowboy): credentials that do not decode to user:password are a bad request.
     assert api.get("/api/whoami", headers={"Authorization": "Basic !!!notbase64"})[0] == 400

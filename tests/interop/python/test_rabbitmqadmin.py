@@ -80,6 +80,8 @@ def test_publish_from_stdin_is_base64(admin, ch, names):
 
 
 def test_errors_are_reported(admin):
+    # A refusal: 403 from Warren (rabbitmqadmin raises, printing the body with "Access refused."),
+    # 401 from RabbitMQ 3.10 ("Access refused: <path>"). An error either way.
     p = admin("declare", "queue", "name=amq.nope", check=False)
     assert p.returncode != 0 and "Access refused" in p.stdout + p.stderr
     p = admin("-V", "no-such-vhost", "declare", "queue", "name=x", check=False)
