@@ -126,6 +126,17 @@ std::uint64_t Queue::sequence_for(std::uint64_t arrival, const Message& message)
   return ((*max_priority_ - priority) << kArrivalBits) | arrival;
 }
 
+void Queue::store_counts(const Entry& entry) {
+  if (entry.acquired_count == 0 || !stores(*entry.message) || deleted_) return;
+  store_->schedule(id_, kCountsOnly, entry.seq,
+                   encode_waiting(WaitingRecord{entry.acquired_count, entry.delivery_count}));
+  counted_.insert(entry.seq);
+}
+
+void Queue::forget_counts(std::uint64_t seq) {
+  if (!counted_.empty() && counted_.erase(seq) > 0) store_->unschedule(id_, kCountsOnly, seq);
+}
+
 void Queue::back_in_ready(std::uint64_t seq) {
   if (out_of_ready_.empty()) return;
   if (auto it = out_of_ready_.find(seq); it != out_of_ready_.end()) out_of_ready_.erase(it);
@@ -234,6 +245,7 @@ void Queue::delivered(const Entry& entry) {
 void Queue::discard_stored(std::uint64_t seq, const Message& message) {
   back_in_ready(seq);  // settled for good: no longer holds the region back
   if (!stores(message) || deleted_) return;
+  forget_counts(seq);
   store_->remove(id_, seq);
   --stored_count_;
   stored_bytes_ -= message.body.size();
@@ -265,10 +277,14 @@ void Queue::restore(std::vector<Entry> entries,
       entry.redelivered = true;
       entry.acquired_count = wait->second.acquired_count;
       entry.delivery_count = wait->second.delivery_count;
-      if (max_priority_ && paging_) out_of_ready_.insert(entry.seq);
-      waiting_.emplace(steady_from_unix_ms(wait->second.due_unix_ms),
-                       Waiting{std::move(entry), wait->second.due_unix_ms});
-      continue;
+      if (wait->second.due_unix_ms == kCountsOnly) {
+        counted_.insert(entry.seq);  // ready, with the counts it had
+      } else {
+        if (max_priority_ && paging_) out_of_ready_.insert(entry.seq);
+        waiting_.emplace(steady_from_unix_ms(wait->second.due_unix_ms),
+                         Waiting{std::move(entry), wait->second.due_unix_ms});
+        continue;
+      }
     }
     if (entry.expires_at != std::chrono::steady_clock::time_point::max()) {
       may_expire_ = true;
@@ -509,6 +525,7 @@ void Queue::requeue(Entry entry) {
     return;
   }
   back_in_ready(entry.seq);
+  store_counts(entry);
   entry.redelivered = true;
   // Requeued messages are usually older than everything ready, so the search
   // from the front is short.
@@ -560,6 +577,7 @@ void Queue::requeue_after(Entry entry, std::chrono::milliseconds delay) {
   const auto due = std::chrono::steady_clock::now() + delay;
   const auto due_unix_ms = static_cast<std::uint64_t>(unix_ms_now() + delay.count());
   if (stores(*entry.message)) {
+    forget_counts(entry.seq);  // the wait's record carries them
     store_->schedule(id_, due_unix_ms, entry.seq,
                      encode_waiting(WaitingRecord{entry.acquired_count, entry.delivery_count}));
   }
@@ -971,6 +989,9 @@ std::size_t Queue::purge() {
     if (unacked_ == 0 && waiting_.empty()) {
       // Everything stored is ready: one range delete.
       store_->purge(id_, 0, std::numeric_limits<std::uint64_t>::max());
+      for (std::uint64_t seq : counted_)
+        store_->unschedule(id_, kCountsOnly, seq);
+      counted_.clear();
       stored_count_ = 0;
       stored_bytes_ = 0;
       write_state();
@@ -1049,6 +1070,8 @@ void Queue::mark_deleted() {
   paged_count_ = 0;
   paged_bytes_ = 0;
   unwritten_region_.clear();
+  counted_.clear();
+  out_of_ready_.clear();
   if (expiry_timer_) expiry_timer_->cancel();
   if (lease_timer_) lease_timer_->cancel();
   if (waiting_timer_) waiting_timer_->cancel();

@@ -168,7 +168,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
   };
   // Start-up: the recovered messages, in sequence order, and the state record.
   // After a crash (`clean_stop` false) every one comes back redelivered.
-  // Messages found in `waiting` (by sequence) wait again until their due time.
+  // Messages found in `waiting` (by sequence) wait again until their due time;
+  // those with due time 0 are ready, with the delivery counts recorded.
   // When recovery loaded only a prefix (pageable queues), `beyond` says
   // where the rest starts in the store: the paged region.
   struct PagedRegion {
@@ -378,6 +379,13 @@ class Queue : public std::enable_shared_from_this<Queue> {
     std::uint64_t due_unix_ms = 0;
   };
   std::multimap<std::chrono::steady_clock::time_point, Waiting> waiting_;
+  // Delivery counts survive restarts: a stored message returned with counts
+  // has them on the queue's timeline at due time 0 (a wait's own record
+  // carries them while it waits). `counted_`: the sequences that have one.
+  static constexpr std::uint64_t kCountsOnly = 0;
+  std::unordered_set<std::uint64_t> counted_;
+  void store_counts(const Entry& entry);
+  void forget_counts(std::uint64_t seq);
   std::unique_ptr<boost::asio::steady_timer> waiting_timer_;
   // Storage: set for every queue of a broker with a store; durable_store_
   // for a durable, non-exclusive one (its definition and persistent
