@@ -775,6 +775,7 @@ void Queue::page_in() {
     return;
   }
   bool removed = false;
+  const std::size_t in_memory_before = ready_.size();
   // Takes the region's lowest message still on its way to the store.
   auto take_unwritten = [&] {
     Entry entry = std::move(unwritten_region_.front().entry);
@@ -838,11 +839,18 @@ void Queue::page_in() {
   }
   if (paged_count_ == 0) paged_bytes_ = 0;
   if (removed) write_state();
+  // A waiting or returned message recovered inside the region was put in
+  // memory at start-up, ahead of its turn: what was read goes before it.
+  const auto read_from = ready_.begin() + static_cast<std::ptrdiff_t>(in_memory_before);
+  if (in_memory_before > 0 && read_from != ready_.end() && read_from->seq < (read_from - 1)->seq) {
+    std::inplace_merge(ready_.begin(), read_from, ready_.end(),
+                       [](const Entry& a, const Entry& b) { return a.seq < b.seq; });
+  }
 }
 
 bool Queue::take(Entry& out) {
   touch();
-  if (ready_.empty()) maybe_page_in();
+  maybe_page_in();  // keeps the window filled, as dispatch() does
   expire_head();
   if (ready_.empty()) return false;
   out = pop_ready_front();

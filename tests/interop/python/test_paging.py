@@ -573,3 +573,28 @@ def test_a_transient_priority_queue_pages_under_memory_pressure(restartable):
     msgs = bodies(get_all(ch, "tprio"))
     assert [int(body[:6]) for body in msgs] == delivery_order(range(1500))
     c.close()
+
+
+def test_a_returned_message_recovered_inside_the_paged_region_keeps_its_place(restartable):
+    # A low-priority message returned with counts, then more higher-priority ones than recovery
+    # loads (it reads 4096 records at a time, then stops at the window): after a restart the
+    # returned one is past the loaded head, inside the paged region, read on its own with its
+    # counts; it must still come after every higher-priority message.
+    b = restartable(WINDOW)
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("late", durable=True, arguments={"x-max-priority": 5})
+    ch.basic_publish("", "late", b"low", properties=priority_props(0))
+    m, _, _ = ch.basic_get("late")
+    ch.basic_reject(m.delivery_tag, requeue=True)
+    for n in range(4200):
+        ch.basic_publish("", "late", b"%d" % n, properties=priority_props(5))
+    c.close()
+    b = restartable.restart()
+    c = connect(b)
+    got = get_all(c.channel(), "late")
+    assert bodies(got) == [b"%d" % n for n in range(4200)] + [b"low"]
+    m, props, _ = got[-1]
+    assert m.redelivered and props.headers["x-delivery-count"] == 1
+    c.close()
