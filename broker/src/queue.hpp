@@ -170,7 +170,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // After a crash (`clean_stop` false) every one comes back redelivered.
   // Messages found in `waiting` (by sequence) wait again until their due time;
   // those with due time 0 are ready, with the delivery counts recorded.
-  // When recovery loaded only a prefix (pageable queues), `beyond` says
+  // When recovery loaded only a prefix (a queue that pages), `beyond` says
   // where the rest starts in the store: the paged region.
   struct PagedRegion {
     std::uint64_t from_seq = 0;
