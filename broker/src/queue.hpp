@@ -93,7 +93,7 @@ struct QueueOptions {
   protocol::FieldTable arguments;
 };
 
-// How much of a pageable queue's ready list stays in memory. Stored
+// How much of a queue's ready list stays in memory. Stored
 // (persistent, durable) messages past it always leave memory; the others
 // only under memory pressure: once messages hold `transient_above` bytes
 // (RabbitMQ pages at half its memory watermark), they are written to the
@@ -338,7 +338,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::uint64_t ready_bytes_ = 0;  // of ready_ (in memory)
   // The paged region: sequences >= page_from_ in the store are ready
   // messages not in ready_ (and nothing else is stored at or above it).
-  bool paging_ = false;  // pageable() and a store
+  bool paging_ = false;  // the queue has a store
   std::uint64_t paged_count_ = 0;
   std::uint64_t paged_bytes_ = 0;
   std::uint64_t page_from_ = 0;
