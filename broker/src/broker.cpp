@@ -26,8 +26,8 @@ Broker::Broker(asio::io_context& io, Config config)
   }
   // Transient messages page out past half the watermark, as RabbitMQ's
   // vm_memory_high_watermark_paging_ratio (0.5) has it.
-  set_paging_limits(
-      PagingLimits{config_.queue_memory_messages, config_.queue_memory_bytes, memory_limit_ / 2});
+  set_paging_limits(PagingLimits{config_.queue_memory_messages, config_.queue_memory_bytes,
+                                 config_.queue_memory_waiting, memory_limit_ / 2});
   // Recovers what the store holds, or creates the defaults on first start.
   open_storage();
 }

@@ -19,6 +19,7 @@
 #include "password.hpp"
 #include "persister.hpp"
 #include "stored_message.hpp"
+#include "wait_migration.hpp"
 
 namespace warren::broker {
 
@@ -172,27 +173,7 @@ bool Broker::recover() {
       persister_->delete_queue(state.queue);
       continue;
     }
-    // Messages waiting to be retried: the queue's timeline (small records,
-    // no bodies), by sequence.
-    std::map<std::uint64_t, Queue::RestoredWait> waiting;
-    std::vector<storage::ScheduledEntry> scheduled;
-    for (std::uint64_t due = 0, id = 0;;) {
-      scheduled.clear();
-      const storage::Status status =
-          messages.read_scheduled(state.queue, due, id, kRecoveryReadChunk, scheduled);
-      if (!status.ok()) throw std::runtime_error("reading waiting messages: " + status.to_string());
-      for (const auto& s : scheduled) {
-        auto record = decode_waiting(s.bytes);
-        if (!record) {
-          persister_->unschedule(state.queue, s.due, s.id);
-          continue;
-        }
-        waiting[s.id] = Queue::RestoredWait{s.due, record->acquired_count, record->delivery_count};
-      }
-      if (scheduled.size() < kRecoveryReadChunk) break;
-      due = scheduled.back().due;
-      id = scheduled.back().id + 1;
-    }
+    if (!decoded_state->waits_with_messages) migrate_waits(messages, state.queue, *decoded_state);
     std::vector<Queue::Entry> entries;
     std::vector<storage::StoredMessage> chunk;
     storage::Sequence from = 0;
@@ -223,16 +204,10 @@ bool Broker::recover() {
         }
         if (message->transient) {
           persister_->remove(state.queue, stored.seq);
-          if (auto w = waiting.find(stored.seq); w != waiting.end()) {
-            persister_->unschedule(state.queue, w->second.due_unix_ms, stored.seq);
-            waiting.erase(w);
-          }
           continue;
         }
-        if (!waiting.contains(stored.seq)) {
-          ++ready_loaded;
-          ready_bytes_loaded += message->message->body.size();
-        }
+        ++ready_loaded;
+        ready_bytes_loaded += message->message->body.size();
         Queue::Entry entry;
         entry.message = std::move(message->message);
         entry.seq = stored.seq;
@@ -244,24 +219,7 @@ bool Broker::recover() {
     }
     Queue::PagedRegion beyond;
     if (stopped_early) {
-      // Waiting messages past the loaded head are read one by one (they wait
-      // in memory); everything else from `from` on is the paged region.
-      for (auto w = waiting.lower_bound(from); w != waiting.end(); ++w) {
-        chunk.clear();
-        if (!messages.read(state.queue, w->first, 1, chunk).ok() || chunk.empty() ||
-            chunk.front().seq != w->first) {
-          continue;  // gone: dropped below
-        }
-        auto message = decode_stored_message(chunk.front().bytes);
-        ++records_read;
-        if (!message) continue;
-        bytes_read += message->message->body.size();
-        Queue::Entry entry;
-        entry.message = std::move(message->message);
-        entry.seq = w->first;
-        entry.expires_at = message->expires_at;
-        entries.push_back(std::move(entry));
-      }
+      // Everything from `from` on is the paged region.
       beyond.from_seq = from;
       beyond.count = decoded_state->stored_count > records_read
                          ? decoded_state->stored_count - records_read
@@ -271,17 +229,34 @@ bool Broker::recover() {
       message_count += beyond.count;
     }
     message_count += entries.size();
-    // A wait whose message is gone (acked in a batch cut short) is dropped.
-    for (auto w = waiting.begin(); w != waiting.end();) {
-      const bool found = std::ranges::binary_search(entries, w->first, {}, &Queue::Entry::seq);
-      if (found) {
-        ++w;
-      } else {
-        persister_->unschedule(state.queue, w->second.due_unix_ms, w->first);
-        w = waiting.erase(w);
+    // Delivery counts of the loaded messages (due time 0 of the timeline, by
+    // sequence); the region's are read as it is paged in. A record whose
+    // message is gone is dropped.
+    std::map<std::uint64_t, Queue::RestoredCounts> counts;
+    std::vector<storage::ScheduledEntry> scheduled;
+    for (std::uint64_t id = 0;;) {
+      scheduled.clear();
+      const storage::Status status =
+          messages.read_scheduled(state.queue, 0, id, kRecoveryReadChunk, scheduled);
+      if (!status.ok()) throw std::runtime_error("reading delivery counts: " + status.to_string());
+      bool done = scheduled.size() < kRecoveryReadChunk;
+      for (const auto& s : scheduled) {
+        if (s.due != 0 || (stopped_early && s.id >= from)) {
+          done = true;
+          break;
+        }
+        auto record = decode_waiting(s.bytes);
+        if (record && std::ranges::binary_search(entries, s.id, {}, &Queue::Entry::seq)) {
+          counts[s.id] = Queue::RestoredCounts{record->acquired_count, record->delivery_count};
+        } else {
+          persister_->unschedule(state.queue, s.due, s.id);
+        }
       }
+      if (done) break;
+      id = scheduled.back().id + 1;
     }
-    it->second->restore(std::move(entries), waiting, *decoded_state, clean_start_, beyond);
+    message_count += decoded_state->waiting_count;
+    it->second->restore(std::move(entries), counts, *decoded_state, clean_start_, beyond);
   }
   reserve_queue_ids(highest_id);
   delayed_->recover(delayed_state ? &*delayed_state : nullptr);

@@ -27,6 +27,7 @@ po::options_description file_and_flag_options(Config& c) {
     ("disk-free-limit", po::value(&c.disk_free_limit)->default_value(c.disk_free_limit), "block publishers while the data dir's disk has fewer free bytes than this")
     ("queue-memory-messages", po::value(&c.queue_memory_messages)->default_value(c.queue_memory_messages), "ready messages of a queue held in memory; the rest wait in the store only (paging: persistent messages of durable queues always, others once messages hold half the memory watermark)")
     ("queue-memory-bytes", po::value(&c.queue_memory_bytes)->default_value(c.queue_memory_bytes), "body bytes of a queue's ready messages held in memory; past it, paging")
+    ("queue-memory-waiting", po::value(&c.queue_memory_waiting)->default_value(c.queue_memory_waiting), "a queue's stored messages waiting to be retried held in memory (the earliest due); the rest wait in the store only")
     ("delayed-memory-window", po::value(&c.delayed_memory_window)->default_value(c.delayed_memory_window), "delayed messages held in memory (the earliest due); the rest wait in the store only")
     ("durability", po::value(&c.durability)->default_value(c.durability), "fsync (a confirm survives power loss) or os (survives a crash of the broker process)")
     ("bind", po::value(&c.bind)->default_value(c.bind), "address to listen on (AMQP and HTTP)")

@@ -27,6 +27,9 @@ struct Config {
   // always, the others once messages hold half of memory_high_watermark.
   std::size_t queue_memory_messages = 50'000;
   std::uint64_t queue_memory_bytes = 64ull << 20;
+  // A queue's stored messages waiting to be retried held in memory (the
+  // earliest due); the rest wait in the store only.
+  std::size_t queue_memory_waiting = 10'000;
   std::string bind = "0.0.0.0";
   std::uint16_t amqp_port = 5672;  // 0 picks an ephemeral port
   std::uint16_t http_port = 15672;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "channel.hpp"
 #include "log.hpp"
@@ -93,7 +94,7 @@ DelayedMessages::DelayedMessages(boost::asio::io_context& io, Persister* store,
     : io_(io),
       store_(store),
       find_vhost_(std::move(find_vhost)),
-      window_limit_(std::max<std::size_t>(window, 2)),
+      window_(store, kTimeline, window, Key{0, 0}),
       timer_(io),
       retry_timer_(io) {}
 
@@ -126,8 +127,7 @@ void DelayedMessages::recover(const std::string* state) {
       at += 2 + size + 8;
     }
   }
-  beyond_ = true;  // until the first read says otherwise
-  frontier_ = Key{0, 0};
+  window_.assume_stored();
   refill();
 }
 
@@ -176,27 +176,14 @@ void DelayedMessages::add(const VHost& vhost, const Exchange& exchange, MessageP
 }
 
 void DelayedMessages::insert(const Key& key, Held held) {
-  // Past the frontier the store has entries the window lacks: this one
-  // joins them there, unless a refill is under way (it merges).
-  if (store_ != nullptr && beyond_ && !refilling_ && key > frontier_) return;
-  const bool earliest = window_.empty() || key < window_.begin()->first;
-  window_.emplace(key, std::move(held));
-  evict_over_window();
-  if (earliest) arm_timer();
-}
-
-void DelayedMessages::evict_over_window() {
-  if (store_ == nullptr || refilling_) return;
-  while (window_.size() > window_limit_) {
-    window_.erase(std::prev(window_.end()));  // it is in the store
-    beyond_ = true;
-    frontier_ = window_.rbegin()->first;
-  }
+  // Past the window the store holds it (unless a refill is under way: it
+  // merges).
+  if (window_.add(key, std::move(held))) arm_timer();
 }
 
 void DelayedMessages::arm_timer() {
-  if (window_.empty()) return;
-  const std::uint64_t due = window_.begin()->first.due;
+  if (window_.held().empty()) return;
+  const std::uint64_t due = window_.held().begin()->first.due;
   if (timer_due_ != 0 && timer_due_ <= due) return;  // armed for earlier: it re-arms
   timer_due_ = due;
   const std::int64_t left = static_cast<std::int64_t>(due) - unix_ms_now();
@@ -211,14 +198,15 @@ void DelayedMessages::arm_timer() {
 void DelayedMessages::release_due() {
   const auto now = static_cast<std::uint64_t>(unix_ms_now());
   bool released = false;
-  while (!window_.empty() && window_.begin()->first.due <= now) {
-    auto node = window_.extract(window_.begin());
+  const auto& held = window_.held();
+  while (!held.empty() && held.begin()->first.due <= now) {
+    auto [key, entry] = window_.take_earliest();
     // Unscheduled in the same storage batch as the copies routed into
     // durable queues: atomic.
-    if (store_ != nullptr) store_->unschedule(kTimeline, node.key().due, node.key().id);
-    count_out(node.mapped().vhost);
+    if (store_ != nullptr) store_->unschedule(kTimeline, key.due, key.id);
+    count_out(entry.vhost);
     released = true;
-    route(node.mapped());
+    route(entry);
   }
   if (released) write_state();
   maybe_refill();
@@ -250,48 +238,28 @@ void DelayedMessages::route(Held& held) {
 }
 
 void DelayedMessages::maybe_refill() {
-  if (store_ == nullptr || !beyond_ || refilling_ || window_.size() >= window_limit_ / 2) return;
-  refilling_ = true;
+  if (store_ == nullptr || !window_.wants_refill()) return;
   // Entries past the frontier may still be in the persister's open batch:
   // read once everything added so far is written.
+  window_.refill_requested();
   store_->after_stored([this] { refill(); });
 }
 
 void DelayedMessages::refill() {
-  refilling_ = false;
-  const std::size_t want = window_limit_ - std::min(window_.size(), window_limit_ / 2);
-  std::vector<storage::ScheduledEntry> chunk;
-  const storage::Status status = store_->messages().read_scheduled(
-      kTimeline, frontier_.due, frontier_.id + (frontier_.due == 0 && frontier_.id == 0 ? 0 : 1),
-      want, chunk);
+  const storage::Status status =
+      window_.refill(decoder(), [this](const storage::ScheduledEntry& entry) {
+        log_error("delayed messages: unreadable entry {} dropped", entry.id);
+        store_->unschedule(kTimeline, entry.due, entry.id);
+        if (pending_ > 0) --pending_;
+      });
   if (!status.ok()) {
     log_error("delayed messages: reading the store failed: {}; retrying in 1 s",
               status.to_string());
-    refilling_ = true;
     retry_timer_.expires_after(std::chrono::seconds(1));
     retry_timer_.async_wait([this](boost::system::error_code ec) {
-      if (!ec) refill();
+      if (!ec) maybe_refill();
     });
     return;
-  }
-  for (auto& entry : chunk) {
-    std::optional<Held> held = decode(entry.bytes);
-    if (!held) {
-      log_error("delayed messages: unreadable entry {} dropped", entry.id);
-      store_->unschedule(kTimeline, entry.due, entry.id);
-      if (pending_ > 0) --pending_;
-      continue;
-    }
-    window_.emplace(Key{entry.due, entry.id}, std::move(*held));
-  }
-  if (chunk.size() == want) {
-    frontier_ = Key{chunk.back().due, chunk.back().id};
-    beyond_ = true;
-    // Added while the read was pending and past it: they are in the store.
-    while (!window_.empty() && window_.rbegin()->first > frontier_)
-      window_.erase(std::prev(window_.end()));
-  } else {
-    beyond_ = false;
   }
   arm_timer();
 }
@@ -326,47 +294,25 @@ std::vector<DelayedMessages::Listed> DelayedMessages::list(const std::string& vh
     out.push_back({key.id, static_cast<std::int64_t>(key.due), held_vhost, message});
     return out.size() < limit;
   };
-  for (const auto& [key, held] : window_) {
+  for (const auto& [key, held] : window_.held()) {
     if (!visit(key, held.vhost, held.message)) return out;
   }
-  if (store_ == nullptr || !beyond_) return out;
-  Key from{frontier_.due, frontier_.id + 1};
-  std::vector<storage::ScheduledEntry> chunk;
-  for (;;) {
-    chunk.clear();
-    if (!store_->messages().read_scheduled(kTimeline, from.due, from.id, 1000, chunk).ok()) {
-      return out;
-    }
-    for (const auto& entry : chunk) {
-      std::optional<Held> held = decode(entry.bytes);
-      if (held && !visit(Key{entry.due, entry.id}, held->vhost, held->message)) return out;
-    }
-    if (chunk.size() < 1000) return out;
-    from = Key{chunk.back().due, chunk.back().id + 1};
-  }
+  (void)window_.visit_store(decoder(), [&](const Key& key, const Held& held) {
+    return visit(key, held.vhost, held.message);
+  });
+  return out;
 }
 
 std::optional<DelayedMessages::Listed> DelayedMessages::find(const std::string& vhost,
                                                              std::uint64_t due, std::uint64_t id) {
-  const Key key{due, id};
-  if (auto it = window_.find(key); it != window_.end()) {
-    if (it->second.vhost != vhost) return std::nullopt;
-    return Listed{id, static_cast<std::int64_t>(due), vhost, it->second.message};
-  }
-  if (store_ == nullptr || !beyond_ || key <= frontier_) return std::nullopt;
-  std::vector<storage::ScheduledEntry> found;
-  if (!store_->messages().read_scheduled(kTimeline, due, id, 1, found).ok() || found.empty() ||
-      found.front().due != due || found.front().id != id) {
-    return std::nullopt;
-  }
-  std::optional<Held> held = decode(found.front().bytes);
+  std::optional<Held> held = window_.find(Key{due, id}, decoder());
   if (!held || held->vhost != vhost) return std::nullopt;
   return Listed{id, static_cast<std::int64_t>(due), vhost, std::move(held->message)};
 }
 
 bool DelayedMessages::cancel(const std::string& vhost, std::uint64_t due, std::uint64_t id) {
   if (!find(vhost, due, id)) return false;
-  window_.erase(Key{due, id});
+  (void)window_.take(Key{due, id}, decoder());
   if (store_ != nullptr) store_->unschedule(kTimeline, due, id);
   count_out(vhost);
   write_state();

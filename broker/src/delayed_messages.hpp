@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "message.hpp"
+#include "timeline_window.hpp"
 
 namespace warren::broker {
 
@@ -67,7 +68,7 @@ class DelayedMessages {
   std::uint64_t pending() const { return pending_; }
   std::uint64_t pending_in(const std::string& vhost) const;
   // How many of them are held in memory.
-  std::size_t in_memory() const { return window_.size(); }
+  std::size_t in_memory() const { return window_.held().size(); }
 
   // A waiting message as the admin API shows it.
   struct Listed {
@@ -87,11 +88,7 @@ class DelayedMessages {
   bool cancel(const std::string& vhost, std::uint64_t due_unix_ms, std::uint64_t id);
 
  private:
-  struct Key {
-    std::uint64_t due = 0;  // Unix ms
-    std::uint64_t id = 0;
-    auto operator<=>(const Key&) const = default;
-  };
+  using Key = TimelineKey;
   struct Held {
     std::string vhost;
     std::string exchange;  // routes it when due
@@ -101,7 +98,6 @@ class DelayedMessages {
   };
 
   void insert(const Key& key, Held held);
-  void evict_over_window();
   void arm_timer();
   void release_due();
   void route(Held& held);
@@ -110,17 +106,15 @@ class DelayedMessages {
   void write_state();
   void count_out(const std::string& vhost);
   std::optional<Held> decode(const std::string& bytes) const;
+  auto decoder() const {
+    return [this](const storage::ScheduledEntry& entry) { return decode(entry.bytes); };
+  }
 
   boost::asio::io_context& io_;
   Persister* store_;
   FindVHost find_vhost_;
-  const std::size_t window_limit_;
-  // The earliest entries. Invariant: every entry of the timeline up to
-  // `frontier_` is here; past it, when `beyond_`, more are in the store only.
-  std::map<Key, Held> window_;
-  Key frontier_{};
-  bool beyond_ = false;
-  bool refilling_ = false;
+  // The earliest entries; the rest are in the store only.
+  TimelineWindow<Held> window_;
   std::uint64_t next_id_ = 1;
   std::uint64_t pending_ = 0;
   std::map<std::string, std::uint64_t, std::less<>> pending_by_vhost_;

@@ -38,6 +38,20 @@ std::chrono::steady_clock::time_point steady_from_unix_ms(std::uint64_t unix_ms)
   return std::chrono::steady_clock::now() +
          std::chrono::milliseconds(std::max<std::int64_t>(0, left));
 }
+
+// A stored wait as read from the queue's timeline; nullopt when unreadable.
+std::optional<Queue::Entry> waiting_entry(const storage::ScheduledEntry& stored) {
+  auto waiting = decode_waiting_message(stored.bytes);
+  if (!waiting) return std::nullopt;
+  Queue::Entry entry;
+  entry.message = std::move(waiting->message.message);
+  entry.seq = stored.id;
+  entry.expires_at = waiting->message.expires_at;
+  entry.redelivered = true;
+  entry.acquired_count = waiting->counts.acquired_count;
+  entry.delivery_count = waiting->counts.delivery_count;
+  return entry;
+}
 }  // namespace
 
 std::uint64_t allocate_queue_id() {
@@ -62,7 +76,9 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
       id_(id),
       name_(std::move(name)),
       options_(std::move(options)),
-      exclusive_owner_(exclusive_owner) {
+      exclusive_owner_(exclusive_owner),
+      // Due time 0 of the queue's timeline holds counts records, not waits.
+      stored_waits_(vhost.persister(), id, g_paging.waiting, TimelineKey{1, 0}) {
   store_ = vhost.persister();
   durable_store_ = store_ != nullptr && options_.durable && !options_.exclusive;
   const auto& args = options_.arguments;
@@ -231,8 +247,9 @@ bool Queue::has_exclusive_consumer() const {
 }
 
 void Queue::write_state() {
-  store_->set_state(id_, encode_queue_state(QueueStateRecord{next_seq_, delivered_upto_,
-                                                             stored_count_, stored_bytes_}));
+  store_->set_state(id_,
+                    encode_queue_state(QueueStateRecord{next_seq_, delivered_upto_, stored_count_,
+                                                        stored_bytes_, stored_wait_count_}));
 }
 
 void Queue::delivered(const Entry& entry) {
@@ -253,7 +270,7 @@ void Queue::discard_stored(std::uint64_t seq, const Message& message) {
 }
 
 void Queue::restore(std::vector<Entry> entries,
-                    const std::map<std::uint64_t, RestoredWait>& waiting,
+                    const std::map<std::uint64_t, RestoredCounts>& counts,
                     const QueueStateRecord& state, bool clean_stop, PagedRegion beyond) {
   next_seq_ = std::max(next_seq_, state.next_seq);
   delivered_upto_ = state.delivered_upto;
@@ -264,27 +281,17 @@ void Queue::restore(std::vector<Entry> entries,
     page_from_ = beyond.from_seq;
     stored_count_ += beyond.count;
     stored_bytes_ += beyond.bytes;
-    for (const auto& [seq, wait] : waiting) {
-      if (seq >= beyond.from_seq) waiting_in_region_.insert(seq);
-    }
   }
   for (Entry& entry : entries) {
     next_seq_ = std::max(next_seq_, arrival_of(entry.seq) + 1);
     entry.redelivered = !clean_stop || arrival_of(entry.seq) <= delivered_upto_;
     ++stored_count_;
     stored_bytes_ += entry.message->body.size();
-    if (auto wait = waiting.find(entry.seq); wait != waiting.end()) {
+    if (auto c = counts.find(entry.seq); c != counts.end()) {
       entry.redelivered = true;
-      entry.acquired_count = wait->second.acquired_count;
-      entry.delivery_count = wait->second.delivery_count;
-      if (wait->second.due_unix_ms == kCountsOnly) {
-        counted_.insert(entry.seq);  // ready, with the counts it had
-      } else {
-        if (max_priority_ && paging_) out_of_ready_.insert(entry.seq);
-        waiting_.emplace(steady_from_unix_ms(wait->second.due_unix_ms),
-                         Waiting{std::move(entry), wait->second.due_unix_ms});
-        continue;
-      }
+      entry.acquired_count = c->second.acquired_count;
+      entry.delivery_count = c->second.delivery_count;
+      counted_.insert(entry.seq);
     }
     if (entry.expires_at != std::chrono::steady_clock::time_point::max()) {
       may_expire_ = true;
@@ -294,6 +301,13 @@ void Queue::restore(std::vector<Entry> entries,
     ready_.push_back(std::move(entry));
   }
   first_seq_this_run_ = next_seq_;
+  // Waits: the state record counts them; the earliest are read now, the
+  // rest as these are released.
+  stored_wait_count_ = state.waiting_count;
+  if (stored_wait_count_ > 0 && store_ != nullptr) {
+    stored_waits_.assume_stored();
+    refill_waits();
+  }
   arm_waiting_timer();
   if (may_expire_) expire_head();
 }
@@ -574,22 +588,93 @@ void Queue::requeue_after(Entry entry, std::chrono::milliseconds delay) {
     requeue(std::move(entry));
     return;
   }
-  const auto due = std::chrono::steady_clock::now() + delay;
-  const auto due_unix_ms = static_cast<std::uint64_t>(unix_ms_now() + delay.count());
+  start_wait(std::move(entry), static_cast<std::uint64_t>(unix_ms_now() + delay.count()));
+}
+
+void Queue::start_wait(Entry entry, std::uint64_t due_unix_ms) {
+  // Out of the range (if it was stored): no longer holds the region back.
+  back_in_ready(entry.seq);
+  const TimelineKey key{due_unix_ms, entry.seq};
+  bool earliest = false;
   if (stores(*entry.message)) {
-    forget_counts(entry.seq);  // the wait's record carries them
-    store_->schedule(id_, due_unix_ms, entry.seq,
-                     encode_waiting(WaitingRecord{entry.acquired_count, entry.delivery_count}));
+    // Message and counts move from the range to the timeline in one batch.
+    forget_counts(entry.seq);
+    store_->remove(id_, entry.seq);
+    --stored_count_;
+    stored_bytes_ -= entry.message->body.size();
+    store_->schedule(
+        id_, key.due, key.id,
+        encode_waiting_message(WaitingRecord{entry.acquired_count, entry.delivery_count},
+                               *entry.message, entry.expires_at));
+    ++stored_wait_count_;
+    write_state();
+    earliest = stored_waits_.add(key, std::move(entry)) &&
+               (transient_waits_.empty() || key < transient_waits_.begin()->first);
+  } else {
+    earliest = (transient_waits_.empty() || key < transient_waits_.begin()->first) &&
+               (stored_waits_.held().empty() || key < stored_waits_.held().begin()->first);
+    transient_waits_.emplace(key, std::move(entry));
   }
-  const bool earliest = waiting_.empty() || due < waiting_.begin()->first;
-  waiting_.emplace(due, Waiting{std::move(entry), due_unix_ms});
   if (earliest) arm_waiting_timer();
 }
 
+void Queue::end_stored_wait(const TimelineKey& key, const Entry& entry) {
+  store_->unschedule(id_, key.due, key.id);
+  store_->append(id_, entry.seq, encode_stored_message(*entry.message, entry.expires_at, false));
+  ++stored_count_;
+  stored_bytes_ += entry.message->body.size();
+  --stored_wait_count_;
+  write_state();
+  // Back at its place: inside the paged region it is in memory and in the
+  // store, so reads of the region skip it.
+  if (paged_count_ > 0 && entry.seq >= page_from_) held_in_region_.insert(entry.seq);
+}
+
+void Queue::maybe_refill_waits() {
+  if (store_ == nullptr || deleted_ || !stored_waits_.wants_refill()) return;
+  // Waits past the frontier may still be in the persister's open batch:
+  // read once everything added so far is written.
+  stored_waits_.refill_requested();
+  store_->after_stored([weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self || self->deleted_) return;
+    self->refill_waits();
+    self->arm_waiting_timer();
+  });
+}
+
+void Queue::refill_waits() {
+  const storage::Status status =
+      stored_waits_.refill(waiting_entry, [this](const storage::ScheduledEntry& stored) {
+        log_error("queue '{}': unreadable waiting message {} dropped", name_, stored.id);
+        store_->unschedule(id_, stored.due, stored.id);
+        if (stored_wait_count_ > 0) --stored_wait_count_;
+        write_state();
+      });
+  if (status.ok()) return;
+  log_error("queue '{}': reading waiting messages failed: {}; retrying in 1 s", name_,
+            status.to_string());
+  if (!refill_retry_timer_) {
+    refill_retry_timer_ = std::make_unique<boost::asio::steady_timer>(vhost_.io());
+  }
+  refill_retry_timer_->expires_after(std::chrono::seconds(1));
+  refill_retry_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (!ec && self) self->maybe_refill_waits();
+  });
+}
+
 void Queue::arm_waiting_timer() {
-  if (waiting_.empty() || deleted_) return;
+  if (deleted_) return;
+  std::optional<std::uint64_t> due;
+  if (!transient_waits_.empty()) due = transient_waits_.begin()->first.due;
+  if (!stored_waits_.held().empty()) {
+    const std::uint64_t stored_due = stored_waits_.held().begin()->first.due;
+    due = due ? std::min(*due, stored_due) : stored_due;
+  }
+  if (!due) return;
   if (!waiting_timer_) waiting_timer_ = std::make_unique<boost::asio::steady_timer>(vhost_.io());
-  waiting_timer_->expires_at(waiting_.begin()->first);  // cancels an earlier wait
+  waiting_timer_->expires_at(steady_from_unix_ms(*due));  // cancels an earlier wait
   waiting_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self) return;
@@ -599,15 +684,22 @@ void Queue::arm_waiting_timer() {
 
 void Queue::release_due() {
   if (deleted_) return;
-  const auto now = std::chrono::steady_clock::now();
-  while (!waiting_.empty() && waiting_.begin()->first <= now) {
-    Waiting& waiting = waiting_.begin()->second;
-    if (stores(*waiting.entry.message)) {
-      store_->unschedule(id_, waiting.due_unix_ms, waiting.entry.seq);
+  const auto now = static_cast<std::uint64_t>(unix_ms_now());
+  const auto& stored = stored_waits_.held();
+  for (;;) {
+    const bool transient_due =
+        !transient_waits_.empty() && transient_waits_.begin()->first.due <= now;
+    const bool stored_due = !stored.empty() && stored.begin()->first.due <= now;
+    if (!transient_due && !stored_due) break;
+    if (stored_due && (!transient_due || stored.begin()->first < transient_waits_.begin()->first)) {
+      auto [key, entry] = stored_waits_.take_earliest();
+      end_stored_wait(key, entry);
+      requeue(std::move(entry));
+    } else {
+      requeue(std::move(transient_waits_.extract(transient_waits_.begin()).mapped()));
     }
-    requeue(std::move(waiting.entry));
-    waiting_.erase(waiting_.begin());
   }
+  maybe_refill_waits();
   arm_waiting_timer();
   dispatch();
 }
@@ -767,6 +859,23 @@ void Queue::maybe_page_in() {
   }
 }
 
+void Queue::read_counts(std::uint64_t first, std::uint64_t last,
+                        std::map<std::uint64_t, WaitingRecord>& out) const {
+  if (!durable_store_) return;
+  std::vector<storage::ScheduledEntry> found;
+  for (std::uint64_t from = first;;) {
+    found.clear();
+    constexpr std::size_t kChunk = 256;
+    if (!store_->messages().read_scheduled(id_, kCountsOnly, from, kChunk, found).ok()) return;
+    for (const auto& f : found) {
+      if (f.due != kCountsOnly || f.id > last) return;
+      if (auto record = decode_waiting(f.bytes)) out[f.id] = *record;
+    }
+    if (found.size() < kChunk) return;
+    from = found.back().id + 1;
+  }
+}
+
 void Queue::page_in() {
   std::vector<storage::StoredMessage> chunk;
   const storage::Status status = store_->messages().read(id_, page_from_, kPageInChunk, chunk);
@@ -774,6 +883,9 @@ void Queue::page_in() {
     log_error("queue '{}': reading paged messages failed: {}", name_, status.to_string());
     return;
   }
+  // Delivery counts of returned messages read back (a counts record each).
+  std::map<std::uint64_t, WaitingRecord> counts;
+  if (!chunk.empty()) read_counts(chunk.front().seq, chunk.back().seq, counts);
   bool removed = false;
   const std::size_t in_memory_before = ready_.size();
   // Takes the region's lowest message still on its way to the store.
@@ -802,7 +914,7 @@ void Queue::page_in() {
       unwritten_region_.pop_front();  // written meanwhile: the stored copy is the same
     }
     page_from_ = stored.seq + 1;
-    if (waiting_in_region_.erase(stored.seq) > 0) continue;  // waiting, already in memory
+    if (held_in_region_.erase(stored.seq) > 0) continue;  // already in memory
     if (removed_from_region_.erase(stored.seq) > 0) continue;
     auto decoded = decode_stored_message(stored.bytes);
     const std::uint64_t size = decoded ? decoded->message->body.size() : 0;
@@ -825,6 +937,12 @@ void Queue::page_in() {
     entry.seq = stored.seq;
     entry.expires_at = decoded->expires_at;
     entry.redelivered = redelivered_after_restart(stored.seq);
+    if (auto c = counts.find(stored.seq); c != counts.end()) {
+      entry.redelivered = true;
+      entry.acquired_count = c->second.acquired_count;
+      entry.delivery_count = c->second.delivery_count;
+      counted_.insert(stored.seq);
+    }
     if (entry.expires_at != std::chrono::steady_clock::time_point::max()) may_expire_ = true;
     ready_bytes_ += size;
     ready_.push_back(std::move(entry));
@@ -833,14 +951,15 @@ void Queue::page_in() {
   while (!unwritten_region_.empty() && unwritten_region_.front().entry.seq < page_from_)
     unwritten_region_.pop_front();
   std::erase_if(removed_from_region_, [this](std::uint64_t seq) { return seq < page_from_; });
+  std::erase_if(held_in_region_, [this](std::uint64_t seq) { return seq < page_from_; });
   if (chunk.empty()) {
     for (std::size_t n = 0; n < kPageInChunk && !unwritten_region_.empty(); ++n)
       take_unwritten();
   }
   if (paged_count_ == 0) paged_bytes_ = 0;
   if (removed) write_state();
-  // A waiting or returned message recovered inside the region was put in
-  // memory at start-up, ahead of its turn: what was read goes before it.
+  // A retry released inside the region is in memory ahead of its turn: what
+  // was read goes before it.
   const auto read_from = ready_.begin() + static_cast<std::ptrdiff_t>(in_memory_before);
   if (in_memory_before > 0 && read_from != ready_.end() && read_from->seq < (read_from - 1)->seq) {
     std::inplace_merge(ready_.begin(), read_from, ready_.end(),
@@ -900,7 +1019,7 @@ void Queue::browse(std::size_t offset, const std::function<bool(const Entry&)>& 
 }
 
 std::optional<Queue::Entry> Queue::region_entry(std::uint64_t seq, std::string_view bytes) const {
-  if (waiting_in_region_.contains(seq) || removed_from_region_.contains(seq)) return std::nullopt;
+  if (held_in_region_.contains(seq) || removed_from_region_.contains(seq)) return std::nullopt;
   auto decoded = decode_stored_message(bytes);
   if (!decoded || (decoded->transient && arrival_of(seq) < first_seq_this_run_)) {
     return std::nullopt;
@@ -916,24 +1035,65 @@ std::optional<Queue::Entry> Queue::region_entry(std::uint64_t seq, std::string_v
 void Queue::browse_waiting(
     std::size_t offset,
     const std::function<bool(const Entry&, std::uint64_t due_unix_ms)>& visit) const {
-  for (const auto& [due, waiting] : waiting_) {
+  // Two sources in key order: the transient waits, and the stored ones
+  // (those held, then the store's).
+  auto transient = transient_waits_.begin();
+  auto visit_at = [&](const TimelineKey& key, const Entry& entry) {
     if (offset > 0) {
       --offset;
-      continue;
+      return true;
     }
-    if (!visit(waiting.entry, waiting.due_unix_ms)) return;
+    return visit(entry, key.due);
+  };
+  // Visits the transient waits before `key`; false when told to stop.
+  auto transient_before = [&](const std::optional<TimelineKey>& key) {
+    for (; transient != transient_waits_.end() && (!key || transient->first < *key); ++transient) {
+      if (!visit_at(transient->first, transient->second)) return false;
+    }
+    return true;
+  };
+  for (const auto& [key, entry] : stored_waits_.held()) {
+    if (!transient_before(key) || !visit_at(key, entry)) return;
   }
+  bool stopped = false;
+  if (store_ != nullptr) {
+    const storage::Status status =
+        stored_waits_.visit_store(waiting_entry, [&](const TimelineKey& key, const Entry& entry) {
+          stopped = !transient_before(key) || !visit_at(key, entry);
+          return !stopped;
+        });
+    if (!status.ok()) {
+      log_error("queue '{}': reading waiting messages failed: {}", name_, status.to_string());
+    }
+  }
+  if (!stopped) transient_before(std::nullopt);
 }
 
 bool Queue::release_waiting(std::uint64_t seq) {
-  auto it = std::find_if(waiting_.begin(), waiting_.end(),
-                         [seq](const auto& w) { return w.second.entry.seq == seq; });
-  if (it == waiting_.end() || deleted_) return false;
-  if (stores(*it->second.entry.message)) {
-    store_->unschedule(id_, it->second.due_unix_ms, seq);
+  if (deleted_) return false;
+  auto by_seq = [seq](const auto& w) { return w.first.id == seq; };
+  if (auto it = std::find_if(transient_waits_.begin(), transient_waits_.end(), by_seq);
+      it != transient_waits_.end()) {
+    requeue(std::move(transient_waits_.extract(it).mapped()));
+  } else {
+    // Held, or found by walking the store part of the timeline.
+    std::optional<TimelineKey> key;
+    const auto& held = stored_waits_.held();
+    if (auto it = std::find_if(held.begin(), held.end(), by_seq); it != held.end()) {
+      key = it->first;
+    } else if (store_ != nullptr) {
+      (void)stored_waits_.visit_store(waiting_entry, [&](const TimelineKey& k, const Entry& entry) {
+        if (entry.seq == seq) key = k;
+        return !key;
+      });
+    }
+    std::optional<Entry> entry;
+    if (key) entry = stored_waits_.take(*key, waiting_entry);
+    if (!entry) return false;
+    end_stored_wait(*key, *entry);
+    requeue(std::move(*entry));
   }
-  requeue(std::move(it->second.entry));
-  waiting_.erase(it);
+  maybe_refill_waits();
   arm_waiting_timer();
   dispatch();
   return true;
@@ -994,8 +1154,9 @@ bool Queue::remove_ready(std::uint64_t seq, Entry* out) {
 std::size_t Queue::purge() {
   std::size_t n = ready_.size() + paged_count_;
   if (store_ != nullptr && stored_count_ > 0) {
-    if (unacked_ == 0 && waiting_.empty()) {
-      // Everything stored is ready: one range delete.
+    if (unacked_ == 0) {
+      // Everything in the range is ready (waits are on the timeline): one
+      // range delete.
       store_->purge(id_, 0, std::numeric_limits<std::uint64_t>::max());
       for (std::uint64_t seq : counted_)
         store_->unschedule(id_, kCountsOnly, seq);
@@ -1007,16 +1168,8 @@ std::size_t Queue::purge() {
       for (const Entry& e : ready_)
         discard_stored(e.seq, *e.message);
       if (paged_count_ > 0) {
-        // The paged region is every stored sequence from page_from_ on,
-        // except waiting messages recovered inside it.
-        std::vector<std::uint64_t> keep(waiting_in_region_.begin(), waiting_in_region_.end());
-        std::sort(keep.begin(), keep.end());
-        std::uint64_t first = page_from_;
-        for (std::uint64_t seq : keep) {
-          if (seq > first) store_->purge(id_, first, seq - 1);
-          first = seq + 1;
-        }
-        store_->purge(id_, first, std::numeric_limits<std::uint64_t>::max());
+        // The paged region: every stored sequence from page_from_ on.
+        store_->purge(id_, page_from_, std::numeric_limits<std::uint64_t>::max());
         stored_count_ -= std::min(stored_count_, paged_count_);
         stored_bytes_ -= std::min(stored_bytes_, paged_bytes_);
         write_state();
@@ -1027,6 +1180,7 @@ std::size_t Queue::purge() {
   paged_bytes_ = 0;
   unwritten_region_.clear();
   removed_from_region_.clear();
+  held_in_region_.clear();
   ready_.clear();
   ready_bytes_ = 0;
   expiry_index_.clear();
@@ -1083,7 +1237,10 @@ void Queue::mark_deleted() {
   if (expiry_timer_) expiry_timer_->cancel();
   if (lease_timer_) lease_timer_->cancel();
   if (waiting_timer_) waiting_timer_->cancel();
-  waiting_.clear();
+  if (refill_retry_timer_) refill_retry_timer_->cancel();
+  transient_waits_.clear();
+  stored_waits_.clear();
+  stored_wait_count_ = 0;
   ready_.clear();
   expiry_index_.clear();
   consumers_.clear();

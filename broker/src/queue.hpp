@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "message.hpp"
+#include "timeline_window.hpp"
 #include "warren/protocol/field_table.hpp"
 
 namespace warren::broker {
@@ -44,6 +45,7 @@ class VHost;
 class Persister;
 struct Consumer;
 struct QueueStateRecord;
+struct WaitingRecord;
 
 // Queue ids are unique across vhosts (the message store keys by them) and
 // never reused within a run; recovery reserves the recorded ones.
@@ -101,6 +103,8 @@ struct QueueOptions {
 struct PagingLimits {
   std::size_t messages = 50'000;
   std::uint64_t bytes = 64ull << 20;
+  // Stored messages waiting to be retried held in memory (the earliest due).
+  std::size_t waiting = 10'000;
   std::uint64_t transient_above = std::numeric_limits<std::uint64_t>::max();
 };
 void set_paging_limits(PagingLimits limits);
@@ -160,24 +164,23 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // The message with sequence `seq` left the queue for good (acked,
   // dead-lettered, dropped): removes it from the store.
   void discard_stored(std::uint64_t seq, const Message& message);
-  // A message waiting to be retried, as recovered from the queue's timeline.
-  struct RestoredWait {
-    std::uint64_t due_unix_ms = 0;
-    std::uint32_t acquired_count = 0;
-    std::uint32_t delivery_count = 0;
-  };
-  // Start-up: the recovered messages, in sequence order, and the state record.
-  // After a crash (`clean_stop` false) every one comes back redelivered.
-  // Messages found in `waiting` (by sequence) wait again until their due time;
-  // those with due time 0 are ready, with the delivery counts recorded.
-  // When recovery loaded only a prefix (a queue that pages), `beyond` says
-  // where the rest starts in the store: the paged region.
+  // Start-up: the recovered messages of the queue's range, in sequence
+  // order, and the state record. After a crash (`clean_stop` false) every
+  // one comes back redelivered; those with a counts record (`counts`, by
+  // sequence) come back redelivered with their counts. When recovery loaded
+  // only a prefix (a queue that pages), `beyond` says where the rest starts
+  // in the store: the paged region. The messages waiting to be retried stay
+  // on the queue's timeline: restore() reads the earliest of them.
   struct PagedRegion {
     std::uint64_t from_seq = 0;
     std::uint64_t count = 0;
     std::uint64_t bytes = 0;
   };
-  void restore(std::vector<Entry> entries, const std::map<std::uint64_t, RestoredWait>& waiting,
+  struct RestoredCounts {
+    std::uint32_t acquired_count = 0;
+    std::uint32_t delivery_count = 0;
+  };
+  void restore(std::vector<Entry> entries, const std::map<std::uint64_t, RestoredCounts>& counts,
                const QueueStateRecord& state, bool clean_stop, PagedRegion beyond);
 
   // Appends a message and hands it to a consumer if one can take it.
@@ -197,10 +200,15 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // (its delivery count already raised; past x-delivery-limit it is
   // dead-lettered instead of waiting). It counts in the depth, not as ready.
   void requeue_after(Entry entry, std::chrono::milliseconds delay);
-  std::size_t waiting_count() const { return waiting_.size(); }
+  // Messages waiting to be retried: all of them, and those held in memory
+  // (the rest are on the queue's timeline in the store only).
+  std::uint64_t waiting_count() const { return transient_waits_.size() + stored_wait_count_; }
+  std::size_t waiting_in_memory() const {
+    return transient_waits_.size() + stored_waits_.held().size();
+  }
   // Everything the queue holds: ready, delivered-but-unacked and waiting to
   // be retried (the admin API's `messages`).
-  std::uint64_t depth() const { return ready_count() + unacked_ + waiting_.size(); }
+  std::uint64_t depth() const { return ready_count() + unacked_ + waiting_count(); }
 
   // Delivers ready messages to consumers while any has capacity.
   void dispatch();
@@ -224,8 +232,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
     return overflow_ != Overflow::kDropHead && would_overflow(message);
   }
   // Visits messages waiting to be retried in due-time order (with their
-  // Unix due time in ms) from position `offset` until `visit` returns false.
-  // Changes nothing.
+  // Unix due time in ms) from position `offset` until `visit` returns false,
+  // reading the store past the ones held in memory. Changes nothing.
   void browse_waiting(
       std::size_t offset,
       const std::function<bool(const Entry&, std::uint64_t due_unix_ms)>& visit) const;
@@ -327,7 +335,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   }
   std::uint64_t sequence_for(std::uint64_t arrival, const Message& message) const;
   // Priority queues: sequences of delivered messages not yet settled (acked,
-  // requeued, dropped) or waiting to be retried. A page-out must not move the
+  // requeued, dropped, gone to wait). A page-out must not move the
   // region's start below any of them (the store may still hold them, and a
   // page-in would read them as ready). FIFO queues hand out from the head, so
   // theirs are always below the region.
@@ -357,10 +365,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   bool trim_scheduled_ = false;
   void schedule_trim();
   // Recovery: what decides `redelivered` for messages stored before this
-  // run, and waiting messages inside the paged region (skipped by page_in).
+  // run.
   std::uint64_t first_seq_this_run_ = 0;
   bool restored_clean_ = true;
-  std::unordered_set<std::uint64_t> waiting_in_region_;
+  // Released retries held in memory whose sequence is inside the paged
+  // region (back in the store too): reads of the region skip them.
+  std::unordered_set<std::uint64_t> held_in_region_;
   // Taken out of the paged region by remove_ready(): the store may still
   // hold them until the removal is written, so reads skip them.
   std::unordered_set<std::uint64_t> removed_from_region_;
@@ -370,21 +380,29 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::int64_t retry_min_ms_ = 0;
   std::optional<std::int64_t> retry_max_ms_;
   std::optional<double> retry_multiplier_;
-  // Messages waiting to be retried (nack with delay, the retry policy), by
-  // due time. A stored one is also on the queue's timeline in the store
-  // (keyed by its Unix due time and sequence), so it waits again after a
-  // restart.
-  struct Waiting {
-    Entry entry;
-    std::uint64_t due_unix_ms = 0;
-  };
-  std::multimap<std::chrono::steady_clock::time_point, Waiting> waiting_;
+  // Messages waiting to be retried (nack with delay, the retry policy),
+  // keyed by Unix due time and sequence. A stored one leaves the queue's
+  // range for its timeline (message and counts), so it waits again after a
+  // restart; only the earliest of those are held in memory. The others wait
+  // in memory.
+  TimelineWindow<Entry> stored_waits_;
+  std::uint64_t stored_wait_count_ = 0;  // in memory and in the store
+  std::map<TimelineKey, Entry> transient_waits_;
+  void start_wait(Entry entry, std::uint64_t due_unix_ms);
+  // A stored wait ends: the message goes back to the queue's range.
+  void end_stored_wait(const TimelineKey& key, const Entry& entry);
+  void maybe_refill_waits();
+  void refill_waits();
+  std::unique_ptr<boost::asio::steady_timer> refill_retry_timer_;
   // Delivery counts survive restarts: a stored message returned with counts
   // has them on the queue's timeline at due time 0 (a wait's own record
   // carries them while it waits). `counted_`: the sequences that have one.
   static constexpr std::uint64_t kCountsOnly = 0;
   std::unordered_set<std::uint64_t> counted_;
   void store_counts(const Entry& entry);
+  // The counts records of sequences first..last (paged-in messages).
+  void read_counts(std::uint64_t first, std::uint64_t last,
+                   std::map<std::uint64_t, WaitingRecord>& out) const;
   void forget_counts(std::uint64_t seq);
   std::unique_ptr<boost::asio::steady_timer> waiting_timer_;
   // Storage: set for every queue of a broker with a store; durable_store_

@@ -7,8 +7,9 @@ namespace warren::broker {
 namespace {
 
 constexpr std::uint8_t kMessageVersion = 1;
-constexpr std::uint8_t kStateVersion = 1;
+constexpr std::uint8_t kStateVersion = 2;
 constexpr std::uint8_t kWaitingVersion = 1;
+constexpr std::uint8_t kWaitingMessageVersion = 2;
 constexpr std::uint8_t kTransientFlag = 1;
 
 void put_u8(std::string& out, std::uint8_t v) {
@@ -130,17 +131,21 @@ std::string encode_queue_state(const QueueStateRecord& state) {
   put_u64(out, state.delivered_upto);
   put_u64(out, state.stored_count);
   put_u64(out, state.stored_bytes);
+  put_u64(out, state.waiting_count);
   return out;
 }
 
 std::optional<QueueStateRecord> decode_queue_state(std::string_view bytes) {
   Reader in(bytes);
-  if (in.number(1) != kStateVersion) return std::nullopt;
+  const auto version = in.number(1);
+  if (version != 1 && version != kStateVersion) return std::nullopt;
   QueueStateRecord state;
   state.next_seq = in.number(8);
   state.delivered_upto = in.number(8);
   state.stored_count = in.number(8);
   state.stored_bytes = in.number(8);
+  state.waits_with_messages = version == kStateVersion;
+  if (state.waits_with_messages) state.waiting_count = in.number(8);
   if (!in.ok()) return std::nullopt;
   return state;
 }
@@ -161,6 +166,30 @@ std::optional<WaitingRecord> decode_waiting(std::string_view bytes) {
   record.delivery_count = static_cast<std::uint32_t>(in.number(4));
   if (!in.ok()) return std::nullopt;
   return record;
+}
+
+std::string encode_waiting_message(const WaitingRecord& counts, const Message& message,
+                                   SteadyTime expires_at) {
+  std::string out = encode_stored_message(message, expires_at, false);
+  std::string head;
+  put_u8(head, kWaitingMessageVersion);
+  put_u32(head, counts.acquired_count);
+  put_u32(head, counts.delivery_count);
+  out.insert(0, head);
+  return out;
+}
+
+std::optional<WaitingMessage> decode_waiting_message(std::string_view bytes) {
+  Reader in(bytes);
+  if (in.number(1) != kWaitingMessageVersion) return std::nullopt;
+  WaitingMessage out;
+  out.counts.acquired_count = static_cast<std::uint32_t>(in.number(4));
+  out.counts.delivery_count = static_cast<std::uint32_t>(in.number(4));
+  if (!in.ok()) return std::nullopt;
+  auto message = decode_stored_message(in.rest());
+  if (!message) return std::nullopt;
+  out.message = std::move(*message);
+  return out;
 }
 
 }  // namespace warren::broker

@@ -7,11 +7,15 @@
 //   and dropped at start-up), u8 priority, i64 expiry (Unix ms; 0: never),
 //   shortstr exchange, shortstr routing key, longstr properties (as
 //   received), then the body to the end.
-// Waiting record, version 1: u8 version, u32 acquired count, u32 delivery count.
-// Queue state record: the next sequence, the highest sequence delivered
-// (messages at or below it come back redelivered after a restart), and how
-// many messages the store holds for the queue with their body bytes, so
-// start-up needs no scan.
+// Counts record, version 1: u8 version, u32 acquired count, u32 delivery count.
+// Waiting message, version 2: the same fields (version 2), then the message
+// record.
+// Queue state record, version 2: the next sequence, the highest sequence
+// delivered (messages at or below it come back redelivered after a restart),
+// how many messages the store holds for the queue with their body bytes, and
+// how many wait on its timeline, so start-up needs no scan. (Version 1 had no
+// wait count: its waits were counts records beside messages that stayed in
+// the queue's range.)
 
 #include <chrono>
 #include <cstdint>
@@ -41,18 +45,32 @@ struct QueueStateRecord {
   std::uint64_t delivered_upto = 0;
   std::uint64_t stored_count = 0;
   std::uint64_t stored_bytes = 0;
+  std::uint64_t waiting_count = 0;
+  // False for a version 1 record: its waits are in the old form.
+  bool waits_with_messages = true;
 };
 std::string encode_queue_state(const QueueStateRecord& state);
 std::optional<QueueStateRecord> decode_queue_state(std::string_view bytes);
 
-// A message waiting to be retried, on its queue's timeline (keyed by due
-// time and sequence; the message itself stays where it is): its counts.
+// A stored message's delivery counts, on its queue's timeline at due time 0
+// (keyed by sequence) while it is ready or delivered.
 struct WaitingRecord {
   std::uint32_t acquired_count = 0;
   std::uint32_t delivery_count = 0;
 };
 std::string encode_waiting(const WaitingRecord& record);
 std::optional<WaitingRecord> decode_waiting(std::string_view bytes);
+
+// A stored message waiting to be retried: it leaves its queue's range for
+// the queue's timeline (keyed by due time and sequence), counts and message
+// together, and comes back to the range when released.
+struct WaitingMessage {
+  WaitingRecord counts;
+  DecodedMessage message;
+};
+std::string encode_waiting_message(const WaitingRecord& counts, const Message& message,
+                                   SteadyTime expires_at);
+std::optional<WaitingMessage> decode_waiting_message(std::string_view bytes);
 
 // Milliseconds since the Unix epoch: what survives a restart.
 std::int64_t unix_ms_now();

@@ -108,6 +108,7 @@ QueueView queue_view(const broker::VHost& vhost, broker::Queue& q, bool detailed
   v.ready = q.ready_count();
   v.unacked = q.unacked_count();
   v.waiting = q.waiting_count();
+  v.waiting_in_memory = q.waiting_in_memory();
   v.ready_in_memory = q.ready_in_memory();
   v.ready_bytes = q.ready_bytes();
   v.consumers = q.consumer_count();
@@ -154,6 +155,8 @@ json queue_json(const QueueView& v) {
   count("messages_unacknowledged", v.unacked);
   // Warren: waiting to be retried (nack with delay, x-delayed-retry-*).
   count("messages_waiting", v.waiting);
+  // Of them, held in memory (the rest are in the store only).
+  j["messages_waiting_ram"] = v.waiting_in_memory;
   // As RabbitMQ's classic queues: ready messages held in memory, and those
   // only in the store (paging).
   j["messages_ready_ram"] = v.ready_in_memory;

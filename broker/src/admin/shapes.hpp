@@ -48,7 +48,8 @@ struct QueueView {
   std::string name;
   std::string vhost;
   broker::QueueOptions options;
-  std::uint64_t messages = 0, ready = 0, unacked = 0, waiting = 0, ready_in_memory = 0;
+  std::uint64_t messages = 0, ready = 0, unacked = 0, waiting = 0, waiting_in_memory = 0,
+                ready_in_memory = 0;
   std::uint64_t ready_bytes = 0, consumers = 0;
   std::optional<std::string> exclusive_consumer_tag, single_active_consumer_tag, owner_name;
   std::optional<StatsSnapshot> stats;

@@ -598,3 +598,51 @@ def test_a_returned_message_recovered_inside_the_paged_region_keeps_its_place(re
     m, props, _ = got[-1]
     assert m.redelivered and props.headers["x-delivery-count"] == 1
     c.close()
+
+
+@pytest.mark.parametrize("restart", ["none", "kill"])
+def test_a_retry_released_inside_a_paged_priority_region_keeps_its_place(restartable, restart):
+    # A low-priority message waits to be retried; a flood of higher priorities pages out the
+    # rest, so the region now starts below the waiting message. Released, it is back in the
+    # store inside the region and in memory: it must come once, redelivered, at its place, also
+    # when the region is read back after a kill (its counts read with it).
+    import time
+    from test_nack_delay import nack_delay
+    b = restartable(WINDOW)
+    c = connect(b)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("rwait", durable=True, arguments={"x-max-priority": 5})
+    for n in range(20):
+        ch.basic_publish("", "rwait", b"%d" % n, properties=priority_props(0))
+    m, _, body = ch.basic_get("rwait")
+    assert body == b"0"
+    nack_delay(ch, m.delivery_tag, 1000)
+    for n in range(20, 120):
+        ch.basic_publish("", "rwait", b"%d" % n, properties=priority_props(1 + n % 5))
+    api = Api(b.http)
+    q = api.ok("GET", "/api/queues/%2F/rwait")
+    assert (q["messages_waiting"], q["messages_ready"]) == (1, 119)
+    time.sleep(1.5)
+    q = api.ok("GET", "/api/queues/%2F/rwait")
+    assert (q["messages_waiting"], q["messages_ready"]) == (0, 120)
+    api.close()
+    ch.basic_publish("", "rwait", b"sync", properties=priority_props(0))
+    if restart == "kill":
+        c.close()
+        b = restartable.restart(kill=True)
+        c = connect(b)
+        ch = c.channel()
+    got = get_all(ch, "rwait")
+    numbers = [body.decode() for body in bodies(got)]
+    expected = [str(n) for n in sorted(range(20, 120), key=lambda n: (-(1 + n % 5), n))]
+    expected += [str(n) for n in range(20)] + ["sync"]
+    assert numbers == expected
+    first = next(props for m, props, body in got if body == b"0")
+    assert first.headers["x-delivery-count"] == 1
+    redelivered = [body for m, _, body in got if m.redelivered]
+    if restart == "none":
+        assert redelivered == [b"0"]
+    else:
+        assert b"0" in redelivered
+    c.close()
