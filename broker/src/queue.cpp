@@ -77,8 +77,10 @@ Queue::Queue(VHost& vhost, std::uint64_t id, std::string name, QueueOptions opti
       name_(std::move(name)),
       options_(std::move(options)),
       exclusive_owner_(exclusive_owner),
-      // Due time 0 of the queue's timeline holds counts records, not waits.
-      stored_waits_(vhost.persister(), id, g_paging.waiting, TimelineKey{1, 0}) {
+      // Due time 0 of the queue's timeline holds counts records, and from
+      // kExpiryBase on its expiry index: the waits are in between.
+      stored_waits_(vhost.persister(), id, g_paging.waiting, TimelineKey{1, 0},
+                    TimelineKey{kExpiryBase, 0}) {
   store_ = vhost.persister();
   durable_store_ = store_ != nullptr && options_.durable && !options_.exclusive;
   const auto& args = options_.arguments;
@@ -309,6 +311,11 @@ void Queue::restore(std::vector<Entry> entries,
     refill_waits();
   }
   arm_waiting_timer();
+  // Messages of the paged region with their own TTL: their index.
+  if (durable_store_) {
+    peek_stored_expiry();
+    if (next_stored_expiry_) may_expire_ = true;
+  }
   if (may_expire_) expire_head();
 }
 
@@ -373,6 +380,7 @@ bool Queue::publish(MessagePtr message) {
     stored_bytes_ += entry.message->body.size();
     if (!durable_store_) wrote_transient_pages_ = true;
     write_state();
+    index_stored_expiry(entry);
   }
   ++stats_.publish;
   if (to_region) {
@@ -417,8 +425,67 @@ void Queue::expire_head() {
     maybe_page_in();
     if (paged_count_ == before) break;
   }
+  take_stored_expiries(now);
   expire_indexed(now);
   arm_expiry_timer();
+}
+
+void Queue::index_stored_expiry(const Entry& entry) {
+  if (!stores(*entry.message) || entry.message->ttl_ms < 0 ||
+      entry.expires_at == std::chrono::steady_clock::time_point::max()) {
+    return;
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      entry.expires_at - std::chrono::steady_clock::now());
+  const auto due =
+      static_cast<std::uint64_t>(unix_ms_now() + std::max<std::int64_t>(0, left.count()));
+  store_->schedule(id_, kExpiryBase + due, entry.seq, {});
+  if (!next_stored_expiry_ || due < *next_stored_expiry_) next_stored_expiry_ = due;
+}
+
+void Queue::peek_stored_expiry() {
+  std::vector<storage::ScheduledEntry> next;
+  if (!store_->messages()
+           .read_scheduled(id_, stored_expiry_cursor_.due, stored_expiry_cursor_.id, 1, next)
+           .ok() ||
+      next.empty()) {
+    next_stored_expiry_.reset();
+    return;
+  }
+  next_stored_expiry_ = next.front().due - kExpiryBase;
+}
+
+void Queue::take_stored_expiries(std::chrono::steady_clock::time_point now) {
+  const auto now_unix = static_cast<std::uint64_t>(unix_ms_now());
+  if (!next_stored_expiry_ || *next_stored_expiry_ > now_unix || store_ == nullptr) return;
+  // Due index entries: their messages, if still ready, expire now (in memory
+  // or in the paged region); the entries go.
+  constexpr std::size_t kChunk = 256;
+  std::vector<storage::ScheduledEntry> chunk;
+  for (;;) {
+    chunk.clear();
+    if (!store_->messages()
+             .read_scheduled(id_, stored_expiry_cursor_.due, stored_expiry_cursor_.id, kChunk,
+                             chunk)
+             .ok()) {
+      return;  // the next expiry check tries again
+    }
+    for (const auto& e : chunk) {
+      if (e.due - kExpiryBase > now_unix) {
+        next_stored_expiry_ = e.due - kExpiryBase;
+        return;
+      }
+      expiry_index_.emplace(now, e.id);
+      store_->unschedule(id_, e.due, e.id);
+      stored_expiry_cursor_ = TimelineKey{e.due, e.id + 1};
+    }
+    if (chunk.size() < kChunk) {
+      // Entries still on their way to the store are read once a later one
+      // is indexed (they only clean up: this run indexed them in memory).
+      next_stored_expiry_.reset();
+      return;
+    }
+  }
 }
 
 void Queue::index_expiry(const Entry& entry) {
@@ -461,6 +528,7 @@ void Queue::expire_indexed(std::chrono::steady_clock::time_point now) {
     }
     std::sort(paged.begin(), paged.end());
     for (std::uint64_t seq : paged) {
+      // (A stored index entry may outlive its message: then there is none.)
       Entry entry;
       if (remove_ready(seq, &entry)) expired.push_back(std::move(entry));
     }
@@ -476,6 +544,7 @@ void Queue::arm_expiry_timer() {
   auto deadline =
       ready_.empty() ? std::chrono::steady_clock::time_point::max() : ready_.front().expires_at;
   if (!expiry_index_.empty()) deadline = std::min(deadline, expiry_index_.begin()->first);
+  if (next_stored_expiry_) deadline = std::min(deadline, steady_from_unix_ms(*next_stored_expiry_));
   if (deadline == std::chrono::steady_clock::time_point::max() || deadline == timer_deadline_) {
     return;
   }

@@ -420,6 +420,17 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // Deadline -> sequence of ready messages with their own TTL (entries may be
   // stale: a message delivered or gone meanwhile is skipped).
   std::multimap<std::chrono::steady_clock::time_point, std::uint64_t> expiry_index_;
+  // Stored messages with their own TTL are also indexed on the queue's
+  // timeline (due kExpiryBase + Unix expiry ms, id: the sequence; no bytes),
+  // so that after a restart those of the paged region still expire on time.
+  // Entries are dropped when they come due (whether or not the message is
+  // still there): one write at publish, one at expiry.
+  static constexpr std::uint64_t kExpiryBase = std::uint64_t{1} << 62;
+  TimelineKey stored_expiry_cursor_{kExpiryBase, 0};
+  std::optional<std::uint64_t> next_stored_expiry_;  // Unix ms; nullopt: none known
+  void index_stored_expiry(const Entry& entry);
+  void take_stored_expiries(std::chrono::steady_clock::time_point now);
+  void peek_stored_expiry();
   std::chrono::steady_clock::time_point timer_deadline_ =
       std::chrono::steady_clock::time_point::max();
 };

@@ -43,14 +43,17 @@ class TimelineWindow {
  public:
   using Key = TimelineKey;
 
-  // `store` null: nothing is stored, everything is held. `start`: the
-  // timeline's first key this window covers.
-  TimelineWindow(Persister* store, storage::TimelineId timeline, std::size_t limit, Key start)
+  // `store` null: nothing is stored, everything is held. The window covers
+  // the timeline's keys from `start` up to (not including) `end`.
+  TimelineWindow(Persister* store, storage::TimelineId timeline, std::size_t limit, Key start,
+                 Key end = Key{std::numeric_limits<std::uint64_t>::max(),
+                               std::numeric_limits<std::uint64_t>::max()})
       : store_(store),
         timeline_(timeline),
         limit_(store != nullptr ? std::max<std::size_t>(limit, 2)
                                 : std::numeric_limits<std::size_t>::max()),
-        start_(start) {}
+        start_(start),
+        end_(end) {}
   TimelineWindow(const TimelineWindow&) = delete;  // persister completions hold `this`
   TimelineWindow& operator=(const TimelineWindow&) = delete;
 
@@ -120,6 +123,10 @@ class TimelineWindow {
         store_->messages().read_scheduled(timeline_, from.due, from.id, want, chunk);
     refilling_ = false;
     if (!status.ok()) return status;
+    // Past the end: another part of the timeline, not this window's.
+    const bool reached_end = std::erase_if(chunk, [this](const storage::ScheduledEntry& e) {
+                               return Key{e.due, e.id} >= end_;
+                             }) > 0;
     for (auto& entry : chunk) {
       const Key key{entry.due, entry.id};
       // Removed in a batch after the one this read waited for.
@@ -132,7 +139,7 @@ class TimelineWindow {
       }
       held_.emplace(key, std::move(*held));
     }
-    if (chunk.size() == want) {
+    if (chunk.size() == want && !reached_end) {
       frontier_ = Key{chunk.back().due, chunk.back().id};
       beyond_ = true;
       // Added while the read was pending and past it: to the store part.
@@ -174,6 +181,10 @@ class TimelineWindow {
         if (!status.ok()) return status;
         for (const auto& entry : chunk) {
           const Key key{entry.due, entry.id};
+          if (key >= end_) {
+            chunk.clear();  // the rest of the timeline is not this window's
+            break;
+          }
           if (!visit_pending_before(key)) return status;
           if (pending != unwritten_.end() && pending->first == key) {
             // Written meanwhile, or removed: what is remembered holds.
@@ -189,6 +200,7 @@ class TimelineWindow {
         }
         if (chunk.size() < chunk_size) break;
         from = Key{chunk.back().due, chunk.back().id + 1};
+        if (from >= end_) break;
       }
     }
     visit_pending_before(std::nullopt);
@@ -218,7 +230,7 @@ class TimelineWindow {
   std::optional<Held> find_in_store(const Key& key, Decode& decode) const {
     if (store_ == nullptr) return std::nullopt;
     if (auto u = unwritten_.find(key); u != unwritten_.end()) return u->second.held;
-    if (!beyond_ || (frontier_ && key <= *frontier_)) return std::nullopt;
+    if (!beyond_ || (frontier_ && key <= *frontier_) || key >= end_) return std::nullopt;
     std::vector<storage::ScheduledEntry> found;
     if (!store_->messages().read_scheduled(timeline_, key.due, key.id, 1, found).ok() ||
         found.empty() || found.front().due != key.due || found.front().id != key.id) {
@@ -269,6 +281,7 @@ class TimelineWindow {
   const storage::TimelineId timeline_;
   const std::size_t limit_;
   const Key start_;
+  const Key end_;
   std::map<Key, Held> held_;
   std::optional<Key> frontier_;  // nullopt with beyond_: nothing read yet
   bool beyond_ = false;
