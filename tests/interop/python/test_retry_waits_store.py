@@ -133,6 +133,16 @@ def check_empty(api, ch, name):
     assert ch.basic_get(name)[0] is None
 
 
+def check_empty_after_a_restart(restartable, name):
+    """A clean restart brings nothing back to the queue."""
+    b = restartable.restart()
+    c = connect(b)
+    api = Api(b.http)
+    check_empty(api, c.channel(), name)
+    api.close()
+    c.close()
+
+
 def test_many_waits_through_the_tiny_window_come_back_once_in_order_none_early(restartable):
     n, delay = 150, 2.0
     b = restartable(WINDOW)
@@ -218,13 +228,7 @@ def test_waits_beyond_the_window_survive_a_restart_with_their_counts(restartable
     check_empty(api, ch, "rs")
     api.close()
     c.close()
-    b = restartable.restart()
-    c = connect(b)
-    ch = c.channel()
-    api = Api(b.http)
-    check_empty(api, ch, "rs")
-    api.close()
-    c.close()
+    check_empty_after_a_restart(restartable, "rs")
 
 
 def test_cancelling_a_wait_that_is_only_in_the_store_makes_it_ready_at_once(restartable):
@@ -368,13 +372,7 @@ def test_transient_waits_stay_in_memory_unbounded_by_the_window(restartable, dur
     reject_all(ch, publish_get_all(ch, "rt", 10, props=props))
     sync(ch, "rt")
     c.close()
-    b = restartable.restart()
-    c = connect(b)
-    ch = c.channel()
-    api = Api(b.http)
-    check_empty(api, ch, "rt")
-    api.close()
-    c.close()
+    check_empty_after_a_restart(restartable, "rt")
 
 
 def test_nack_delays_through_the_tiny_window_come_back_in_due_order(restartable):
