@@ -162,8 +162,7 @@ void DelayedMessages::add(const VHost& vhost, const Exchange& exchange, MessageP
                           std::int64_t delay_ms, Channel* channel,
                           std::weak_ptr<int> channel_alive) {
   if (MessagePtr rewritten = with_negated_delay(*message, delay_ms)) message = rewritten;
-  const auto now = static_cast<std::uint64_t>(unix_ms_now());
-  const Key key{now + static_cast<std::uint64_t>(delay_ms), next_id_++};
+  const Key key{unix_ms_after(delay_ms), next_id_++};
   ++pending_;
   ++pending_by_vhost_[vhost.name()];
   if (store_ != nullptr) {
@@ -186,8 +185,7 @@ void DelayedMessages::arm_timer() {
   const std::uint64_t due = window_.held().begin()->first.due;
   if (timer_due_ != 0 && timer_due_ <= due) return;  // armed for earlier: it re-arms
   timer_due_ = due;
-  const std::int64_t left = static_cast<std::int64_t>(due) - unix_ms_now();
-  timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, left)));
+  timer_.expires_at(steady_at_unix_ms(due));
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;  // cancelled by an earlier arm, or shut down
     timer_due_ = 0;

@@ -33,12 +33,6 @@ std::optional<double> number_of(const protocol::FieldValue& v) {
   return std::nullopt;
 }
 
-std::chrono::steady_clock::time_point steady_from_unix_ms(std::uint64_t unix_ms) {
-  const std::int64_t left = static_cast<std::int64_t>(unix_ms) - unix_ms_now();
-  return std::chrono::steady_clock::now() +
-         std::chrono::milliseconds(std::max<std::int64_t>(0, left));
-}
-
 // A stored wait as read from the queue's timeline; nullopt when unreadable.
 std::optional<Queue::Entry> waiting_entry(const storage::ScheduledEntry& stored) {
   auto waiting = decode_waiting_message(stored.bytes);
@@ -544,7 +538,7 @@ void Queue::arm_expiry_timer() {
   auto deadline =
       ready_.empty() ? std::chrono::steady_clock::time_point::max() : ready_.front().expires_at;
   if (!expiry_index_.empty()) deadline = std::min(deadline, expiry_index_.begin()->first);
-  if (next_stored_expiry_) deadline = std::min(deadline, steady_from_unix_ms(*next_stored_expiry_));
+  if (next_stored_expiry_) deadline = std::min(deadline, steady_at_unix_ms(*next_stored_expiry_));
   if (deadline == std::chrono::steady_clock::time_point::max() || deadline == timer_deadline_) {
     return;
   }
@@ -657,7 +651,7 @@ void Queue::requeue_after(Entry entry, std::chrono::milliseconds delay) {
     requeue(std::move(entry));
     return;
   }
-  start_wait(std::move(entry), static_cast<std::uint64_t>(unix_ms_now() + delay.count()));
+  start_wait(std::move(entry), unix_ms_after(delay.count()));
 }
 
 void Queue::start_wait(Entry entry, std::uint64_t due_unix_ms) {
@@ -743,7 +737,7 @@ void Queue::arm_waiting_timer() {
   }
   if (!due) return;
   if (!waiting_timer_) waiting_timer_ = std::make_unique<boost::asio::steady_timer>(vhost_.io());
-  waiting_timer_->expires_at(steady_from_unix_ms(*due));  // cancels an earlier wait
+  waiting_timer_->expires_at(steady_at_unix_ms(*due));  // cancels an earlier wait
   waiting_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self) return;

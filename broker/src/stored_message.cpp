@@ -71,6 +71,25 @@ std::int64_t unix_ms_now() {
       .count();
 }
 
+namespace {
+std::int64_t unix_us_now() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+std::uint64_t unix_ms_after(std::int64_t delay_ms) {
+  const std::int64_t due_us = unix_us_now() + delay_ms * 1000;
+  return static_cast<std::uint64_t>((due_us + 999) / 1000);
+}
+
+std::chrono::steady_clock::time_point steady_at_unix_ms(std::uint64_t unix_ms) {
+  const std::int64_t left_us = static_cast<std::int64_t>(unix_ms) * 1000 - unix_us_now();
+  return std::chrono::steady_clock::now() +
+         std::chrono::microseconds(std::max<std::int64_t>(0, left_us));
+}
+
 std::string encode_stored_message(const Message& message, SteadyTime expires_at, bool transient) {
   std::string out;
   out.reserve(32 + message.exchange.size() + message.routing_key.size() +

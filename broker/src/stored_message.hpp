@@ -74,5 +74,10 @@ std::optional<WaitingMessage> decode_waiting_message(std::string_view bytes);
 
 // Milliseconds since the Unix epoch: what survives a restart.
 std::int64_t unix_ms_now();
+// The Unix ms at which `delay_ms` from now has passed, rounded up: a due
+// time computed from the truncated unix_ms_now() could come up to 1 ms early.
+std::uint64_t unix_ms_after(std::int64_t delay_ms);
+// The steady time at Unix ms `unix_ms` (now, when that is past).
+std::chrono::steady_clock::time_point steady_at_unix_ms(std::uint64_t unix_ms);
 
 }  // namespace warren::broker
