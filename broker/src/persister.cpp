@@ -41,6 +41,12 @@ bool Persister::stop() {
       stopped_cleanly_ = false;
     }
   }
+  if (stopped_cleanly_) {
+    // The next start then replays no log.
+    if (const storage::Status status = stores_.messages->flush(); !status.ok()) {
+      log_warning("storage: flush at stop failed: {}", status.to_string());
+    }
+  }
   return stopped_cleanly_;
 }
 

@@ -254,6 +254,13 @@ class RocksDbMessageStore final : public MessageStore {
     return stats;
   }
 
+  Status flush() override {
+    std::vector<rocksdb::ColumnFamilyHandle*> families = {
+        database_->messages(), database_->metadata(), database_->queue_state(),
+        database_->scheduled()};
+    return from_rocksdb(database_->db().Flush(rocksdb::FlushOptions(), families));
+  }
+
   Status resume() override {
     // RocksDB stops accepting writes after a failed WAL write (a "background
     // error") until it is resumed.
@@ -363,6 +370,9 @@ Result<Stores> open_rocksdb_store(const std::filesystem::path& path,
   db_options.create_missing_column_families = true;
   db_options.info_log = make_forwarding_logger(options.log_warning);
   db_options.db_write_buffer_size = options.total_write_buffer_bytes;
+  // Past this much log, the families holding its oldest part are flushed:
+  // the log a crash leaves to replay at the next start stays short.
+  db_options.max_total_wal_size = 2 * options.total_write_buffer_bytes;
 
   rocksdb::ColumnFamilyOptions family_options;
   family_options.write_buffer_size = options.write_buffer_bytes;

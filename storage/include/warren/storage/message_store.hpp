@@ -165,6 +165,10 @@ class MessageStore {
   // cause persists. OK when there is nothing to clear. Writer thread only.
   virtual Status resume() { return Status::Ok(); }
 
+  // Writes what only the write-ahead log holds to the store's tables, so the
+  // next open has no log to replay. For a clean stop, after the last write.
+  virtual Status flush() { return Status::Ok(); }
+
   // Every queue's state record, by ascending queue id.
   virtual Result<std::vector<QueueState>> states() = 0;
 
