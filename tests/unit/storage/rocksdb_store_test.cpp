@@ -2,6 +2,7 @@
 // failures surfacing as Status values.
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -9,6 +10,38 @@
 #include "storage_test_support.hpp"
 
 namespace warren::storage::test {
+
+TEST_CASE("rocksdb: a flush leaves no log to replay and loses nothing", "[storage][rocksdb]") {
+  TempDir dir;
+  const auto db_path = dir.path() / "db";
+  auto log_bytes = [&] {
+    std::uintmax_t total = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(db_path)) {
+      if (entry.path().extension() == ".log") total += entry.file_size();
+    }
+    return total;
+  };
+  {
+    Stores stores = open_or_fail(db_path);
+    MessageBatch batch;
+    for (Sequence seq = 0; seq < 1000; ++seq)
+      batch.append(1, seq, labelled("m", seq));
+    batch.schedule(1, 1000, 3, "waiting");
+    batch.set_state(1, "state");
+    REQUIRE_OK(stores.messages->write(batch, Durability::kFsync));
+    CHECK(log_bytes() > 0);
+    REQUIRE_OK(stores.messages->flush());
+  }
+  // What is left of the log after the close is empty: nothing to replay.
+  CHECK(log_bytes() == 0);
+  Stores stores = open_or_fail(db_path);
+  std::vector<StoredMessage> out;
+  REQUIRE_OK(stores.messages->read(1, 0, 2000, out));
+  CHECK(out.size() == 1000);
+  std::vector<ScheduledEntry> scheduled;
+  REQUIRE_OK(stores.messages->read_scheduled(1, 0, 0, 10, scheduled));
+  CHECK(scheduled == std::vector<ScheduledEntry>{{1000, 3, "waiting"}});
+}
 
 TEST_CASE("rocksdb: everything written is found after reopening", "[storage][rocksdb]") {
   TempDir dir;
