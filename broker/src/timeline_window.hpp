@@ -65,7 +65,6 @@ class TimelineWindow {
     beyond_ = true;
     frontier_.reset();
     refilling_ = true;
-    refill_batch_ = store_->open_batch_id();
   }
 
   // An entry just scheduled in the store. Held when it falls inside the
@@ -105,10 +104,7 @@ class TimelineWindow {
   // Whether to ask for a refill: under half full and the store has more.
   bool wants_refill() const { return beyond_ && !refilling_ && held_.size() < limit_ / 2; }
   // The refill is asked for: Persister::after_stored will run refill().
-  void refill_requested() {
-    refilling_ = true;
-    refill_batch_ = store_->open_batch_id();
-  }
+  void refill_requested() { refilling_ = true; }
 
   // Reads past the frontier until the window is full again. `decode(entry)`
   // returns the Held or nullopt for an unreadable entry, which
@@ -286,7 +282,6 @@ class TimelineWindow {
   std::optional<Key> frontier_;  // nullopt with beyond_: nothing read yet
   bool beyond_ = false;
   bool refilling_ = false;
-  std::uint64_t refill_batch_ = 0;
   std::map<Key, Unwritten> unwritten_;
   bool trim_scheduled_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // for persister completions
