@@ -450,8 +450,11 @@ void Queue::peek_stored_expiry() {
 }
 
 void Queue::take_stored_expiries(std::chrono::steady_clock::time_point now) {
+  // Called on every publish to a queue that may expire: no clock read unless
+  // an entry is known.
+  if (!next_stored_expiry_ || store_ == nullptr) return;
   const auto now_unix = static_cast<std::uint64_t>(unix_ms_now());
-  if (!next_stored_expiry_ || *next_stored_expiry_ > now_unix || store_ == nullptr) return;
+  if (*next_stored_expiry_ > now_unix) return;
   // Due index entries: their messages, if still ready, expire now (in memory
   // or in the paged region); the entries go.
   constexpr std::size_t kChunk = 256;
